@@ -1,0 +1,68 @@
+"""Every environment variable the app reads is read here, and only here (DESIGN.md section 7)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+SAFE_ENVIRONMENTS = {"development", "testing"}
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the environment would make an unsafe or broken app."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from the environment."""
+    env = os.environ if environ is None else environ
+    app_env = env.get("APP_ENV", "production")
+    data_dir = Path(env.get("DATA_DIR", "./data")).resolve()
+    gemini_key = env.get("GEMINI_API_KEY", "")
+    secret_key = env.get("SECRET_KEY", "")
+    if app_env not in SAFE_ENVIRONMENTS and secret_key in {"", DEV_SECRET_KEY}:
+        raise ConfigError(
+            "SECRET_KEY is missing or left at its development value; set a long random SECRET_KEY "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    redis_url = env.get("REDIS_URL", "")
+    return {
+        "APP_ENV": app_env,
+        "SECRET_KEY": secret_key or DEV_SECRET_KEY,
+        "DATA_DIR": str(data_dir),
+        "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL", ""), data_dir),
+        "REDIS_URL": redis_url,
+        "GEMINI_API_KEY": gemini_key,
+        "GEMINI_MODEL": env.get("GEMINI_MODEL", "gemini-3-pro-image"),
+        "GEMINI_BASE_URL": env.get("GEMINI_BASE_URL", ""),
+        "GEMINI_TIMEOUT_S": float(env.get("GEMINI_TIMEOUT_S", "180")),
+        "GEMINI_CALLS_PER_MINUTE": int(env.get("GEMINI_CALLS_PER_MINUTE", "10")),
+        "MOCKUP_ENGINE": env.get("MOCKUP_ENGINE", "gemini" if gemini_key else "local"),
+        "UPSCALE_MODEL": env.get("UPSCALE_MODEL", "realesr-animevideov3"),
+        "REALESRGAN_PATH": env.get("REALESRGAN_PATH", ""),
+        "HOST": env.get("HOST", "127.0.0.1"),
+        "PORT": int(env.get("PORT", "5000")),
+        "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
+        "JOB_WORKERS": int(env.get("JOB_WORKERS", "3")),
+        "QUEUE_LIMIT": int(env.get("QUEUE_LIMIT", "100")),
+        "JOB_TIMEOUT_S": int(env.get("JOB_TIMEOUT_S", "600")),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
+    }
+
+
+def _database_url(url: str, data_dir: Path) -> str:
+    if not url:
+        return f"sqlite:///{data_dir / 'mockup.sqlite3'}"
+    # SQLAlchemy's default PostgreSQL driver is psycopg2; we ship psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

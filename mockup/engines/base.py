@@ -1,0 +1,66 @@
+"""The one interface every image generator implements.
+
+Engines receive decoded, already-validated Pillow images and return Pillow images; they never touch
+the database or the disk, so the job layer decides where and when results are written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from PIL import Image
+
+Mode = Literal["ip-change", "sketch-to-real"]
+
+# Error codes shared with the API contract (shared/API.md, generation.error.code).
+API_RATE_LIMIT = "API_RATE_LIMIT"
+INVALID_IMAGE = "INVALID_IMAGE"
+CONTENT_POLICY = "CONTENT_POLICY"
+TIMEOUT = "TIMEOUT"
+UNKNOWN = "UNKNOWN"
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    mode: Mode
+    source: Image.Image
+    character: Image.Image | None = None
+    texture: Image.Image | None = None
+    prompt: str = ""
+    preserve_structure: bool = True
+    transparent_background: bool = False
+    candidates: int = 2
+
+
+@dataclass
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, other: "Usage") -> None:
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cost_usd += other.cost_usd
+
+
+@dataclass
+class GenerationResult:
+    images: list[Image.Image]
+    usage: Usage = field(default_factory=Usage)
+
+
+class EngineError(Exception):
+    """A generation that failed, with a code from the API contract and a sentence a designer understands."""
+
+    def __init__(self, code: str, message: str, *, retryable: bool = False):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+
+
+class Engine(Protocol):
+    name: str
+
+    def generate(self, request: GenerationRequest) -> GenerationResult: ...
