@@ -52,6 +52,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         "JOB_WORKERS": int(env.get("JOB_WORKERS", "3")),
         "QUEUE_LIMIT": int(env.get("QUEUE_LIMIT", "100")),
         "JOB_TIMEOUT_S": int(env.get("JOB_TIMEOUT_S", "600")),
+        "JOB_REQUEUE_S": int(env.get("JOB_REQUEUE_S", "300")),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
         "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),

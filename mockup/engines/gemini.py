@@ -1,0 +1,368 @@
+"""The Gemini engine: Google's image model ("Nano Banana Pro") through the official google-genai SDK.
+
+One image per call, so the candidates of a request are separate calls made concurrently. Transient
+failures are retried with exponential backoff; everything that still fails becomes an EngineError
+whose message a designer can act on. Protocol facts are in DESIGN.md section 5.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import math
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Mapping
+
+import httpx2
+import tenacity
+from google import genai
+from google.genai import errors, types
+from PIL import Image
+
+from .base import (
+    API_RATE_LIMIT,
+    CONTENT_POLICY,
+    INVALID_IMAGE,
+    TIMEOUT,
+    UNKNOWN,
+    EngineError,
+    GenerationRequest,
+    GenerationResult,
+    Usage,
+)
+from .prompts import build_prompt
+
+logger = logging.getLogger(__name__)
+
+# Cost estimate shown to users, from Google's published prices for gemini-3-pro-image:
+# an output image at 1K or 2K is billed as 1120 tokens at $120/M (about $0.134), input at $2/M tokens.
+PRICE_PER_IMAGE_USD = 0.134
+PRICE_PER_MILLION_INPUT_TOKENS_USD = 2.0
+
+# Retries (DESIGN.md section 5): 3 retries after the first call, 1 s base doubling up to 10 s, jitter.
+MAX_RETRIES = 3
+RETRY_MAX_WAIT_S = 10.0
+RETRY_STATUS_CODES = frozenset({429, 500, 503, 504})
+
+IMAGE_SIZE = "1K"
+ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+# Inputs are downscaled to this long side: the output is 1K anyway, and a request carrying several
+# full-size PNGs would pass Gemini's 20 MB limit for inline data.
+MAX_INPUT_SIDE = 1536
+
+# Finish reasons that mean "refused under the content rules", as opposed to "failed to draw".
+POLICY_FINISH_REASONS = frozenset({
+    "SAFETY", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "RECITATION", "IMAGE_SAFETY",
+    "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "MODEL_ARMOR",
+})
+
+RATE_LIMIT_MESSAGE = "Gemini is receiving too many requests right now. Please try again in a minute."
+TIMEOUT_MESSAGE = "Gemini took too long to answer. Please try again in a few minutes."
+UNAVAILABLE_MESSAGE = "Gemini is temporarily unavailable. Please try again in a few minutes."
+CONNECTION_MESSAGE = "The connection to Gemini was interrupted. Please try again in a few minutes."
+INVALID_IMAGE_MESSAGE = (
+    "Gemini could not read one of the images. Try another photo or sketch, saved as PNG or JPEG."
+)
+KEY_REFUSED_MESSAGE = (
+    "Gemini refused the API key, so nothing was generated. Ask your administrator to check "
+    "GEMINI_API_KEY."
+)
+MODEL_MISSING_MESSAGE = (
+    "The Gemini model '{model}' is not available with this API key. Ask your administrator to check "
+    "GEMINI_MODEL."
+)
+CONTENT_POLICY_MESSAGE = (
+    "Gemini declined to create this image under its content rules ({reason}). Try a different "
+    "image, character or prompt."
+)
+NO_IMAGE_MESSAGE = (
+    "Gemini answered without an image ({reason}). Please try again, or rephrase the prompt."
+)
+UNREADABLE_MESSAGE = "Gemini sent back an answer that could not be read. Please try again."
+UNEXPECTED_MESSAGE = "Gemini returned an unexpected error (HTTP {code}). Please try again later."
+MISSING_CHARACTER_MESSAGE = "An IP change needs a character image. Pick a character and try again."
+
+
+class SlidingWindowLimiter:
+    """At most `calls` call starts in any rolling `period_s`; a caller over the limit waits its turn.
+
+    It waits rather than fails because a burst of jobs should just slow down, while going over
+    Google's per-minute quota would turn into 429 errors for everyone sharing the key.
+    """
+
+    def __init__(self, calls: int, period_s: float = 60.0, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        if calls < 1:
+            raise ValueError("the rate limit must allow at least one call per period")
+        self._calls = calls
+        self._period_s = period_s
+        self._clock = clock
+        self._sleep = sleep
+        self._starts: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Block until a call may start, and count it."""
+        while True:
+            with self._lock:
+                wait_s = self._reserve(self._clock())
+            if wait_s <= 0:
+                return
+            self._sleep(wait_s)
+
+    def _reserve(self, now: float) -> float:
+        """Record a start at `now` if the window has room, else return the seconds until it will."""
+        while self._starts and self._starts[0] <= now - self._period_s:
+            self._starts.popleft()
+        if len(self._starts) < self._calls:
+            self._starts.append(now)
+            return 0.0
+        return self._starts[0] + self._period_s - now
+
+
+_limiters: dict[int, SlidingWindowLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def process_limiter(calls_per_minute: int) -> SlidingWindowLimiter:
+    """The limiter shared by every engine of this process, so short-lived engines share one window."""
+    with _limiters_lock:
+        if calls_per_minute not in _limiters:
+            _limiters[calls_per_minute] = SlidingWindowLimiter(calls_per_minute)
+        return _limiters[calls_per_minute]
+
+
+def closest_aspect_ratio(width: int, height: int) -> str:
+    """The supported output ratio nearest to the source's, compared on a log scale (4:3 ~ 3:4)."""
+    target = math.log(width / height)
+
+    def distance(ratio: str) -> float:
+        across, down = (int(side) for side in ratio.split(":"))
+        return abs(math.log(across / down) - target)
+
+    return min(ASPECT_RATIOS, key=distance)
+
+
+class GeminiEngine:
+    """Generates candidates with Gemini; one instance can serve many requests from many threads."""
+
+    name = "gemini"
+
+    def __init__(self, api_key: str, model: str, base_url: str = "", timeout_s: float = 180,
+                 calls_per_minute: int = 10, retry_base_s: float = 1.0):
+        if not api_key:
+            raise ValueError("The Gemini engine needs an API key (GEMINI_API_KEY).")
+        self.model = model
+        self._api_key = api_key
+        self._base_url = base_url
+        self._timeout_s = timeout_s
+        self._retry_base_s = retry_base_s
+        self._limiter = process_limiter(calls_per_minute)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "GeminiEngine":
+        """Build the engine from the Flask config mapping made by config.from_env()."""
+        return cls(
+            api_key=config["GEMINI_API_KEY"],
+            model=config["GEMINI_MODEL"],
+            base_url=config["GEMINI_BASE_URL"],
+            timeout_s=float(config["GEMINI_TIMEOUT_S"]),
+            calls_per_minute=int(config["GEMINI_CALLS_PER_MINUTE"]),
+        )
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        """Make `request.candidates` calls at once; any call that finally fails fails the whole request."""
+        contents = _contents(request)
+        config = types.GenerateContentConfig(
+            response_modalities=["TEXT", "IMAGE"],
+            image_config=types.ImageConfig(
+                aspect_ratio=closest_aspect_ratio(*request.source.size), image_size=IMAGE_SIZE
+            ),
+        )
+        # The with-block keeps the client referenced until every call has ended: a client that is
+        # garbage-collected closes its HTTP connections under the calls still using them.
+        with self._client() as client, ThreadPoolExecutor(
+            max_workers=request.candidates, thread_name_prefix="gemini"
+        ) as pool:
+            futures = [pool.submit(self._generate_one, client, contents, config)
+                       for _ in range(request.candidates)]
+            outcomes = [future.result() for future in futures]
+        usage = Usage()
+        for _, call_usage in outcomes:
+            usage.add(call_usage)
+        return GenerationResult(images=[image for image, _ in outcomes], usage=usage)
+
+    def _client(self) -> genai.Client:
+        """A client per request, so no HTTP connection outlives a request or crosses a worker fork.
+
+        Retries are not delegated to the SDK's HttpRetryOptions: in google-genai 3.6.1 they cover
+        timeouts and refused connections but not a connection reset mid-call (httpx2.ReadError,
+        RemoteProtocolError), which is how a failing load balancer shows up.
+        """
+        return genai.Client(
+            api_key=self._api_key,
+            http_options=types.HttpOptions(
+                base_url=self._base_url or None, timeout=int(self._timeout_s * 1000)
+            ),
+        )
+
+    def _generate_one(self, client: genai.Client, contents: list[types.Part],
+                      config: types.GenerateContentConfig) -> tuple[Image.Image, Usage]:
+        """One image: the call with its retries, then the answer checked and decoded."""
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(MAX_RETRIES + 1),
+            wait=tenacity.wait_exponential_jitter(
+                initial=self._retry_base_s, max=RETRY_MAX_WAIT_S, exp_base=2, jitter=self._retry_base_s
+            ),
+            retry=tenacity.retry_if_exception(_is_transient),
+            before_sleep=tenacity.before_sleep_log(logger, logging.INFO),
+            reraise=True,
+        )
+        try:
+            response = retrying(self._call, client, contents, config)
+        except (errors.APIError, httpx2.TransportError, ValueError) as exc:
+            logger.warning("Gemini call failed for model %s: %r", self.model, exc)
+            raise _engine_error(exc, self.model) from exc
+        return _extract_image(response), _usage(response)
+
+    def _call(self, client: genai.Client, contents: list[types.Part],
+              config: types.GenerateContentConfig) -> types.GenerateContentResponse:
+        """One HTTP attempt; every attempt counts against the rate limit, retries included."""
+        self._limiter.acquire()
+        return client.models.generate_content(model=self.model, contents=contents, config=config)
+
+
+def _contents(request: GenerationRequest) -> list[types.Part]:
+    """The instruction text, then the images in the order the prompt numbers them."""
+    if request.mode == "ip-change" and request.character is None:
+        raise EngineError(INVALID_IMAGE, MISSING_CHARACTER_MESSAGE)
+    prompt = build_prompt(
+        request.mode,
+        user_prompt=request.prompt,
+        preserve_structure=request.preserve_structure,
+        has_texture=request.texture is not None,
+        transparent_background=request.transparent_background,
+    )
+    images = [request.source]
+    if request.mode == "ip-change":
+        images.append(request.character)
+    if request.texture is not None:
+        images.append(request.texture)
+    return [types.Part.from_text(text=prompt)] + [
+        types.Part.from_bytes(data=_png_bytes(image), mime_type="image/png") for image in images
+    ]
+
+
+def _png_bytes(image: Image.Image) -> bytes:
+    """PNG keeps sketches' lines and characters' transparency intact; fast compression saves time."""
+    if max(image.size) > MAX_INPUT_SIDE:
+        image = image.copy()
+        image.thumbnail((MAX_INPUT_SIDE, MAX_INPUT_SIDE), Image.Resampling.LANCZOS)
+    if image.mode not in {"RGB", "RGBA", "L", "LA"}:
+        image = image.convert("RGBA")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Worth another try: overload and server errors, timeouts, refused or reset connections."""
+    if isinstance(exc, errors.APIError):
+        return exc.code in RETRY_STATUS_CODES
+    return isinstance(exc, (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError))
+
+
+def _engine_error(exc: Exception, model: str) -> EngineError:
+    """Translate what the SDK raised, after retries, into the API contract's codes."""
+    if isinstance(exc, httpx2.TimeoutException):
+        return EngineError(TIMEOUT, TIMEOUT_MESSAGE, retryable=True)
+    if isinstance(exc, httpx2.TransportError):
+        return EngineError(UNKNOWN, CONNECTION_MESSAGE, retryable=True)
+    if isinstance(exc, errors.APIError):
+        return _api_error(exc, model)
+    return EngineError(UNKNOWN, UNREADABLE_MESSAGE, retryable=True)  # JSON or schema the SDK rejected
+
+
+def _api_error(exc: errors.APIError, model: str) -> EngineError:
+    """HTTP errors by status; a 400 is about our images unless Google says the key is invalid."""
+    if exc.code == 429:
+        return EngineError(API_RATE_LIMIT, RATE_LIMIT_MESSAGE, retryable=True)
+    if exc.code == 504:
+        return EngineError(TIMEOUT, TIMEOUT_MESSAGE, retryable=True)
+    if exc.code >= 500:
+        return EngineError(UNKNOWN, UNAVAILABLE_MESSAGE, retryable=True)
+    if exc.code in (401, 403) or (exc.code == 400 and "API key" in (exc.message or "")):
+        return EngineError(UNKNOWN, KEY_REFUSED_MESSAGE)
+    if exc.code == 400:
+        return EngineError(INVALID_IMAGE, INVALID_IMAGE_MESSAGE)
+    if exc.code == 404:
+        return EngineError(UNKNOWN, MODEL_MISSING_MESSAGE.format(model=model))
+    return EngineError(UNKNOWN, UNEXPECTED_MESSAGE.format(code=exc.code))
+
+
+def _extract_image(response: types.GenerateContentResponse) -> Image.Image:
+    """The final image of the first candidate; a refusal or a missing image is an error, never empty."""
+    if not response.candidates:
+        feedback = response.prompt_feedback
+        if feedback and feedback.block_reason:
+            reason = _name(feedback.block_reason)
+            raise EngineError(CONTENT_POLICY, CONTENT_POLICY_MESSAGE.format(reason=reason))
+        raise EngineError(UNKNOWN, NO_IMAGE_MESSAGE.format(reason="no candidates"), retryable=True)
+    candidate = response.candidates[0]
+    data = _last_image_bytes(candidate)
+    if data is not None:
+        return _decode_image(data)
+    reason = _name(candidate.finish_reason) if candidate.finish_reason else "no reason given"
+    if reason in POLICY_FINISH_REASONS:
+        raise EngineError(CONTENT_POLICY, CONTENT_POLICY_MESSAGE.format(reason=reason))
+    raise EngineError(UNKNOWN, NO_IMAGE_MESSAGE.format(reason=reason), retryable=True)
+
+
+def _last_image_bytes(candidate: types.Candidate) -> bytes | None:
+    """The last image part that is not a thought: parts marked `thought` are interim drafts."""
+    parts = candidate.content.parts if candidate.content and candidate.content.parts else []
+    images = [part.inline_data.data for part in parts
+              if part.inline_data and part.inline_data.data and not part.thought]
+    return images[-1] if images else None
+
+
+def _decode_image(data: bytes) -> Image.Image:
+    """Decode by magic bytes, not by the declared MIME type: JPEG bytes come labelled image/png."""
+    fmt = _sniff_format(data)
+    if fmt is None:
+        raise EngineError(UNKNOWN, UNREADABLE_MESSAGE, retryable=True)
+    try:
+        image = Image.open(io.BytesIO(data), formats=[fmt])
+        image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        logger.warning("Gemini returned undecodable %s bytes: %r", fmt, exc)
+        raise EngineError(UNKNOWN, UNREADABLE_MESSAGE, retryable=True) from exc
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _sniff_format(data: bytes) -> str | None:
+    """The Pillow format name for the image formats Gemini is known to return."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def _usage(response: types.GenerateContentResponse) -> Usage:
+    """Tokens of one call (thinking is billed as output) and its estimated cost."""
+    meta = response.usage_metadata
+    input_tokens = (meta.prompt_token_count or 0) if meta else 0
+    output_tokens = ((meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)) if meta else 0
+    cost = PRICE_PER_IMAGE_USD + input_tokens * PRICE_PER_MILLION_INPUT_TOKENS_USD / 1_000_000
+    return Usage(input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost)
+
+
+def _name(value: Any) -> str:
+    """An SDK enum's wire name (FinishReason.IMAGE_SAFETY -> "IMAGE_SAFETY"), or the raw string."""
+    return str(getattr(value, "value", value))

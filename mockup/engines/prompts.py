@@ -1,0 +1,77 @@
+"""The instructions sent to the image model, built from the request's options.
+
+A pure function with no SDK in sight, so it is unit-tested on its own and the region-edit feature can
+reuse the same wording. Images follow the text in a fixed order (source, character for ip-change,
+texture), and the prompt names them by that position because the model sees only one list of parts.
+"""
+from __future__ import annotations
+
+from .base import Mode
+
+IP_CHANGE = (
+    "Image {source} is a product photo showing a character printed, moulded or sewn onto a product. "
+    "Image {character} is the licensed IP character to use instead. "
+    "Replace the character shown on the product with the character from image {character}, applied "
+    "the same way the original one was (same technique, placement and scale). "
+    "Keep the product exactly as it is: the same shape, materials, lighting, camera angle and "
+    "perspective. "
+    "Keep the new character's proportions, face and colours exactly as in image {character}."
+)
+SKETCH_TO_REAL = (
+    "Image {source} is a 2D design sketch of a product. "
+    "Turn it into a photorealistic product photo, as if the finished product had been manufactured "
+    "and photographed in a studio. "
+    "Keep every design detail of the sketch and its proportions; do not add, remove or move any "
+    "element."
+)
+PRESERVE_STRUCTURE = (
+    "Preserve the structure strictly: the outline, silhouette, parts and their positions must match "
+    "image {source}; only what the instructions ask for may change."
+)
+TEXTURE = (
+    "Image {texture} is a reference texture: use its material, pattern and finish for the product's "
+    "surface."
+)
+TRANSPARENT_BACKGROUND = (
+    "Show the product alone, centred and fully visible, on a plain uniform light-grey or white studio "
+    "background with no other objects, no checkerboard pattern and no cast shadow; the background "
+    "will be cut out afterwards."
+)
+MODE_INSTRUCTIONS: dict[str, str] = {"ip-change": IP_CHANGE, "sketch-to-real": SKETCH_TO_REAL}
+USER_PROMPT = "Additional instructions from the designer: {prompt}"
+CLOSING = "Return one photorealistic image."
+
+
+def build_prompt(
+    mode: Mode,
+    *,
+    user_prompt: str = "",
+    preserve_structure: bool = True,
+    has_texture: bool = False,
+    transparent_background: bool = False,
+) -> str:
+    """The full instruction text for one generation call, one sentence group per line."""
+    if mode not in MODE_INSTRUCTIONS:
+        raise ValueError(f"unknown generation mode {mode!r}")
+    numbers = _image_numbers(mode, has_texture)
+    lines = [MODE_INSTRUCTIONS[mode].format(**numbers)]
+    if preserve_structure:
+        lines.append(PRESERVE_STRUCTURE.format(**numbers))
+    if has_texture:
+        lines.append(TEXTURE.format(**numbers))
+    if transparent_background:
+        lines.append(TRANSPARENT_BACKGROUND)
+    if user_prompt.strip():
+        lines.append(USER_PROMPT.format(prompt=user_prompt.strip()))
+    lines.append(CLOSING)
+    return "\n".join(lines)
+
+
+def _image_numbers(mode: Mode, has_texture: bool) -> dict[str, int]:
+    """1-based positions of the images after the text, matching the order the engine sends them."""
+    order = ["source"]
+    if mode == "ip-change":
+        order.append("character")
+    if has_texture:
+        order.append("texture")
+    return {name: position for position, name in enumerate(order, start=1)}

@@ -1,0 +1,74 @@
+"""Encoding stored and downloaded images, and the 200 px thumbnails shown in lists (DESIGN.md section 6).
+
+Every file we write is produced here from a decoded image, never copied from the upload, so what is
+stored contains only pixels. Images handed in must already be free of metadata (see intake.py); the
+encoders below are given no EXIF, ICC or text to write.
+"""
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Literal
+
+from PIL import Image, ImageOps
+
+from mockup.errors import Invalid
+
+Format = Literal["png", "jpeg", "webp"]
+
+THUMBNAIL_SIZE = (200, 200)
+JPEG_QUALITY = 90
+WEBP_QUALITY = 85
+THUMBNAIL_QUALITY = 80
+FLATTEN_COLOUR = (255, 255, 255)
+
+MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+def encode(image: Image.Image, fmt: Format | str) -> bytes:
+    """Encode an image for storage or download ("png", "jpeg" or "jpg", "webp").
+
+    JPEG has no alpha, so transparency is flattened on white; PNG and WEBP keep it.
+    """
+    fmt = fmt.lower()
+    fmt = "jpeg" if fmt == "jpg" else fmt
+    out = BytesIO()
+    if fmt == "png":
+        # optimize=True costs seconds on a 2K image for a few percent of size; not worth it here.
+        _keep_colour_modes(image).save(out, "PNG", optimize=False, compress_level=6)
+    elif fmt == "jpeg":
+        flatten(image).save(out, "JPEG", quality=JPEG_QUALITY)
+    elif fmt == "webp":
+        _keep_colour_modes(image).save(out, "WEBP", quality=WEBP_QUALITY)
+    else:
+        raise Invalid("Choose PNG, JPEG or WEBP as the download format.")
+    return out.getvalue()
+
+
+def thumbnail(image: Image.Image) -> bytes:
+    """A 200x200 cover-cropped JPEG preview: lists show a full square, whatever the image's shape."""
+    # Halve large images cheaply first; LANCZOS on the full 40 MP would dominate the upload time.
+    reduced = image
+    while min(reduced.size) >= 4 * THUMBNAIL_SIZE[0]:
+        reduced = reduced.reduce(2)
+    fitted = ImageOps.fit(reduced, THUMBNAIL_SIZE, Image.Resampling.LANCZOS)
+    out = BytesIO()
+    flatten(fitted).save(out, "JPEG", quality=THUMBNAIL_QUALITY)
+    return out.getvalue()
+
+
+def flatten(image: Image.Image, colour: tuple[int, int, int] = FLATTEN_COLOUR) -> Image.Image:
+    """Composite any transparency onto a solid colour and return an RGB image."""
+    if image.mode == "RGB":
+        return image
+    rgba = image.convert("RGBA")
+    background = Image.new("RGB", rgba.size, colour)
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
+def _keep_colour_modes(image: Image.Image) -> Image.Image:
+    """PNG and WEBP keep RGB or RGBA as they are; anything else becomes RGB(A) so every file looks alike."""
+    if image.mode in ("RGB", "RGBA"):
+        return image
+    has_alpha = "A" in image.getbands() or "transparency" in image.info
+    return image.convert("RGBA" if has_alpha else "RGB")

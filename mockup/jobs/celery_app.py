@@ -1,0 +1,46 @@
+"""Celery bound to the Flask app (Flask's "Background Tasks with Celery" pattern): every task runs
+inside an app context, so tasks can call services exactly as views do."""
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask
+
+REAP_EVERY_S = 30.0
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    redis_url = app.config["REDIS_URL"]
+    time_limit = app.config["JOB_TIMEOUT_S"]
+    celery = Celery(app.name, task_cls=FlaskTask)
+    celery.conf.update(
+        broker_url=redis_url or "memory://",
+        result_backend=None,
+        task_ignore_result=True,
+        # Delivery is at-least-once: a job is acknowledged only after it ran, a job whose worker died
+        # goes back to the queue, and the atomic claim turns duplicates into no-ops.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=time_limit,
+        task_soft_time_limit=time_limit - 30,
+        task_default_priority=5,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            # Longer than the time limit, or Redis would hand a running job to a second worker.
+            "visibility_timeout": time_limit * 2,
+            # Our priorities are 1 (high), 5 (normal), 10 (batch); lower runs first.
+            "priority_steps": list(range(11)),
+            "sep": ":",
+            "queue_order_strategy": "priority",
+        },
+        beat_schedule={"reap-jobs": {"task": "mockup.reap_jobs", "schedule": REAP_EVERY_S}},
+        imports=("mockup.jobs.tasks",),
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery

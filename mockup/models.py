@@ -1,0 +1,173 @@
+"""SQLAlchemy 2 typed models (DESIGN.md section 3). Ids are random hex strings: unguessable, and the
+same type in URLs, paths and the JSON API."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Optional
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+GENERATION_STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
+ACTIVE_STATUSES = ("queued", "running")
+FINISHED_STATUSES = ("succeeded", "failed", "canceled")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(db.TypeDecorator):
+    """Stores UTC and always hands back an aware datetime, on SQLite (which drops tzinfo) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(60))
+    locale: Mapped[Optional[str]] = mapped_column(String(10))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    projects: Mapped[list["Project"]] = relationship(back_populates="owner", cascade="all, delete-orphan")
+
+
+class LoginSession(db.Model):
+    """One browser sign-in. The cookie carries only this row's id, so logging out (or changing the
+    password) ends that sign-in for real: a replayed old cookie finds a revoked row."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class Project(db.Model):
+    __tablename__ = "projects"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User] = relationship(back_populates="projects")
+    characters: Mapped[list["Character"]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="Character.created_at"
+    )
+    generations: Mapped[list["Generation"]] = relationship(back_populates="project", cascade="all, delete-orphan")
+    history: Mapped[list["HistoryEntry"]] = relationship(back_populates="project", cascade="all, delete-orphan")
+
+
+class Character(db.Model):
+    __tablename__ = "characters"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    image_path: Mapped[str] = mapped_column(String(255))
+    thumbnail_path: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="characters")
+
+
+class Generation(db.Model):
+    __tablename__ = "generations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    job_type: Mapped[str] = mapped_column(String(20), default="generate-mockup")
+    mode: Mapped[str] = mapped_column(String(20))
+    engine: Mapped[str] = mapped_column(String(20))
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    preserve_structure: Mapped[bool] = mapped_column(Boolean, default=True)
+    transparent_background: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Input files (relative to DATA_DIR, built by storage.py); the character is copied per run so that
+    # deleting the character later does not break a queued job or the history.
+    source_path: Mapped[str] = mapped_column(String(255))
+    character_id: Mapped[Optional[str]] = mapped_column(ForeignKey("characters.id", ondelete="SET NULL"))
+    character_path: Mapped[Optional[str]] = mapped_column(String(255))
+    texture_path: Mapped[Optional[str]] = mapped_column(String(255))
+    parent_image_id: Mapped[Optional[str]] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL", use_alter=True, name="fk_generations_parent_image_id")
+    )
+    edit_region: Mapped[Optional[dict]] = mapped_column(JSON)
+
+    status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
+    error_code: Mapped[Optional[str]] = mapped_column(String(30))
+    error_message: Mapped[Optional[str]] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[int] = mapped_column(Integer, default=5)
+    lease_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    project: Mapped[Project] = relationship(back_populates="generations")
+    images: Mapped[list["Image"]] = relationship(
+        back_populates="generation", cascade="all, delete-orphan", order_by="Image.index",
+        foreign_keys="Image.generation_id",
+    )
+    parent_image: Mapped[Optional["Image"]] = relationship(foreign_keys=[parent_image_id])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+
+class Image(db.Model):
+    __tablename__ = "images"
+    __table_args__ = (UniqueConstraint("generation_id", "index", name="uq_images_generation_index"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    generation_id: Mapped[str] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"), index=True)
+    index: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(10), default="png")
+    has_alpha: Mapped[bool] = mapped_column(Boolean, default=False)
+    selected: Mapped[bool] = mapped_column(Boolean, default=False)
+    path: Mapped[str] = mapped_column(String(255))
+    thumbnail_path: Mapped[str] = mapped_column(String(255))
+    upscaled_path: Mapped[Optional[str]] = mapped_column(String(255))
+    cutout_path: Mapped[Optional[str]] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    generation: Mapped[Generation] = relationship(back_populates="images", foreign_keys=[generation_id])
+
+
+class HistoryEntry(db.Model):
+    __tablename__ = "history_entries"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), unique=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    project: Mapped[Project] = relationship(back_populates="history")
+    image: Mapped[Image] = relationship()

@@ -1,0 +1,147 @@
+"""Accounts: registration, password checks and browser sign-ins."""
+from __future__ import annotations
+
+import secrets
+
+import bcrypt
+from flask import current_app
+from sqlalchemy import select, update
+
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..models import LoginSession, User, utcnow
+from .. import storage
+from .projects import files_of_project
+
+BCRYPT_COST = 12  # tests lower it through the BCRYPT_COST config key
+PASSWORD_MIN, PASSWORD_MAX = 8, 64
+# bcrypt only reads 72 bytes; a longer password would be silently truncated, so refuse it clearly.
+BCRYPT_MAX_BYTES = 72
+# Checked against when the email is unknown, so a login takes as long for a missing account.
+_DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(4))
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def password_problem(password: str) -> str | None:
+    """Why a password is refused, or None. Shared by the forms and the API."""
+    if len(password) < PASSWORD_MIN:
+        return f"Use at least {PASSWORD_MIN} characters."
+    if len(password) > PASSWORD_MAX:
+        return f"Use at most {PASSWORD_MAX} characters."
+    if len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
+        return f"This password is longer than {BCRYPT_MAX_BYTES} bytes once encoded; use fewer non-Latin characters."
+    return None
+
+
+def hash_password(password: str) -> str:
+    cost = current_app.config.get("BCRYPT_COST", BCRYPT_COST)
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(cost)).decode("ascii")
+
+
+def _check_password(password: str, password_hash: str) -> bool:
+    encoded = password.encode("utf-8")
+    if len(encoded) > BCRYPT_MAX_BYTES:
+        return False
+    return bcrypt.checkpw(encoded, password_hash.encode("ascii"))
+
+
+def _validate_registration(email: str, password: str, name: str) -> None:
+    fields = {}
+    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
+        fields["email"] = "Enter a valid email address."
+    if not name.strip() or len(name) > 100:
+        fields["name"] = "Enter a name of 1 to 100 characters."
+    problem = password_problem(password)
+    if problem:
+        fields["password"] = problem
+    if fields:
+        raise Invalid("Please correct the highlighted fields.", fields=fields)
+
+
+def register(email: str, password: str, name: str, *, is_admin: bool = False) -> User:
+    email = normalize_email(email)
+    _validate_registration(email, password, name)
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict("An account with this email already exists.", fields={"email": "Already registered."})
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password), is_admin=is_admin)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        _check_password(password, _DUMMY_HASH.decode("ascii"))
+        return None
+    return user if _check_password(password, user.password_hash) else None
+
+
+def get_user(user_id: str) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("This account does not exist.")
+    return user
+
+
+def start_session(user_id: str) -> str:
+    """A new sign-in; returns the id the session cookie will carry."""
+    login = LoginSession(id=secrets.token_urlsafe(32), user_id=user_id)
+    db.session.add(login)
+    db.session.commit()
+    return login.id
+
+
+def user_for_session(session_id: str) -> User | None:
+    login = db.session.get(LoginSession, session_id)
+    if login is None or login.revoked_at is not None:
+        return None
+    return login.user
+
+
+def end_session(session_id: str) -> None:
+    db.session.execute(
+        update(LoginSession).where(LoginSession.id == session_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    db.session.commit()
+
+
+def change_password(user_id: str, current: str, new: str) -> None:
+    """Changes the password and ends every sign-in of the account."""
+    user = get_user(user_id)
+    if not _check_password(current, user.password_hash):
+        raise Invalid("The current password is not correct.", fields={"current_password": "Not correct."})
+    problem = password_problem(new)
+    if problem:
+        raise Invalid(problem, fields={"new_password": problem})
+    user.password_hash = hash_password(new)
+    _revoke_all_sessions(user_id)
+    db.session.commit()
+
+
+def _revoke_all_sessions(user_id: str) -> None:
+    db.session.execute(
+        update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def set_locale(user_id: str, locale: str | None) -> None:
+    user = get_user(user_id)
+    user.locale = locale
+    db.session.commit()
+
+
+def delete_account(user_id: str, password: str) -> None:
+    """Deletes the account, its projects and every file of it."""
+    user = get_user(user_id)
+    if not _check_password(password, user.password_hash):
+        raise Invalid("The password is not correct.", fields={"password": "Not correct."})
+    doomed = [rel for project in user.projects for rel in files_of_project(project)]
+    db.session.delete(user)
+    db.session.commit()
+    storage.remove(*doomed, *storage.user_dirs(user_id))

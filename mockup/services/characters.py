@@ -1,0 +1,47 @@
+"""IP characters registered per project."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .. import storage
+from ..errors import Invalid, NotFound
+from ..extensions import db
+from ..models import Character, Project, new_id
+from . import uploads
+from .projects import get_project
+
+
+def list_characters(owner_id: str, project_id: str) -> list[Character]:
+    return list(get_project(owner_id, project_id).characters)
+
+
+def get_character(owner_id: str, character_id: str) -> Character:
+    character = db.session.scalar(
+        select(Character).join(Project).where(Character.id == character_id, Project.owner_id == owner_id)
+    )
+    if character is None:
+        raise NotFound("This character does not exist.")
+    return character
+
+
+def create_character(owner_id: str, project_id: str, name: str, image_data: bytes | None) -> Character:
+    project = get_project(owner_id, project_id)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise Invalid("Give the character a name of 1 to 100 characters.", fields={"name": "Enter a name."})
+    image = uploads.decode(image_data, "image")
+    character = Character(id=new_id(), project_id=project.id, name=name)
+    with storage.staged() as staging:
+        character.image_path = storage.character(owner_id, character.id)
+        character.thumbnail_path = uploads.store_with_thumbnail(staging, character.image_path, image)
+        db.session.add(character)
+        db.session.commit()
+    return character
+
+
+def delete_character(owner_id: str, character_id: str) -> None:
+    character = get_character(owner_id, character_id)
+    doomed = [character.image_path, character.thumbnail_path]
+    db.session.delete(character)
+    db.session.commit()
+    storage.remove(*doomed)

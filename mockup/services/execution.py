@@ -1,0 +1,153 @@
+"""Running a generation job: claim, call the engine, store the outputs, finish. The database row is the
+source of truth (DESIGN.md section 4): the claim is one conditional UPDATE, so a second delivery of the
+same job does nothing, and outputs become visible only together with the row that marks success."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from PIL import Image
+from sqlalchemy import select, update
+
+from .. import storage
+from ..engines import get_engine
+from ..engines.base import UNKNOWN, EngineError, GenerationRequest, GenerationResult
+from ..extensions import db
+from ..imaging.formats import encode, thumbnail
+from ..models import Generation, Image as ImageRow, new_id, utcnow
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3
+
+
+def claim(generation_id: str) -> int | None:
+    """Atomically move a queued job to running; returns the attempt number, or None if someone else
+    has it (or it is no longer queued)."""
+    now = utcnow()
+    lease = now + timedelta(seconds=current_app.config["JOB_TIMEOUT_S"])
+    result = db.session.execute(
+        update(Generation)
+        .where(Generation.id == generation_id, Generation.status == "queued")
+        .values(status="running", attempts=Generation.attempts + 1, lease_until=lease, started_at=now)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        return None
+    return db.session.scalar(select(Generation.attempts).where(Generation.id == generation_id))
+
+
+def _load(rel: str | None) -> Image.Image | None:
+    if not rel:
+        return None
+    with Image.open(storage.resolve(rel)) as image:
+        return image.copy()
+
+
+def _request_for(generation: Generation) -> GenerationRequest:
+    return GenerationRequest(
+        mode=generation.mode, source=_load(generation.source_path), character=_load(generation.character_path),
+        texture=_load(generation.texture_path), prompt=generation.prompt,
+        preserve_structure=generation.preserve_structure,
+        transparent_background=generation.transparent_background,
+    )
+
+
+def run_generation(generation_id: str) -> str | None:
+    """Run one delivery of a generation job; returns the final status, or None if not claimed."""
+    attempt = claim(generation_id)
+    if attempt is None:
+        log.info("job %s not claimed (duplicate delivery or no longer queued)", generation_id)
+        return None
+    generation = db.session.get(Generation, generation_id)
+    try:
+        engine = get_engine(generation.engine, current_app.config)
+        result = engine.generate(_request_for(generation))
+    except EngineError as error:
+        return _fail(generation_id, attempt, error.code, error.message)
+    except Exception:
+        log.exception("job %s crashed", generation_id)
+        return _fail(generation_id, attempt, UNKNOWN, "Something went wrong while making the mockup. Please try again.")
+    return _succeed(generation, attempt, result)
+
+
+def _owned_by(generation_id: str, attempt: int):
+    """The WHERE clause that says this attempt still owns the job (no reaper took it back)."""
+    return (Generation.id == generation_id, Generation.status == "running", Generation.attempts == attempt)
+
+
+def _fail(generation_id: str, attempt: int, code: str, message: str) -> str:
+    db.session.rollback()
+    db.session.execute(
+        update(Generation).where(*_owned_by(generation_id, attempt))
+        .values(status="failed", error_code=code, error_message=message, finished_at=utcnow(), lease_until=None)
+    )
+    db.session.commit()
+    return "failed"
+
+
+def _encoded_outputs(generation: Generation, result: GenerationResult) -> list[tuple[ImageRow, bytes, bytes]]:
+    outputs = []
+    for index, image in enumerate(result.images):
+        rel = storage.output(generation.owner_id, generation.project_id, generation.id, index)
+        row = ImageRow(
+            id=new_id(), generation_id=generation.id, index=index, width=image.width, height=image.height,
+            format="png", has_alpha=image.mode == "RGBA", path=rel, thumbnail_path=storage.thumbnail(rel),
+        )
+        outputs.append((row, encode(image, "png"), thumbnail(image)))
+    return outputs
+
+
+def _succeed(generation: Generation, attempt: int, result: GenerationResult) -> str:
+    generation_id = generation.id
+    outputs = _encoded_outputs(generation, result)
+    owned = db.session.execute(
+        update(Generation).where(*_owned_by(generation_id, attempt)).values(
+            status="succeeded", finished_at=utcnow(), lease_until=None,
+            input_tokens=result.usage.input_tokens, output_tokens=result.usage.output_tokens,
+            cost_usd=result.usage.cost_usd,
+        )
+    ).rowcount == 1
+    if not owned:
+        # The lease ran out and the job was taken back; the other attempt's result is the one kept.
+        db.session.rollback()
+        return db.session.scalar(select(Generation.status).where(Generation.id == generation_id))
+    with storage.staged() as staging:
+        for row, png, thumb in outputs:
+            staging.write(row.path, png)
+            staging.write(row.thumbnail_path, thumb)
+            db.session.add(row)
+        db.session.commit()
+    return "succeeded"
+
+
+def requeue_deadline() -> datetime:
+    """For a queued job, lease_until is when the reaper sends it to the queue again, in case the broker
+    lost it (a Redis restart)."""
+    return utcnow() + timedelta(seconds=current_app.config["JOB_REQUEUE_S"])
+
+
+def reap(*, orphans: bool = False) -> list[tuple[str, int]]:
+    """Take back jobs whose worker died (lease expired) and re-send queued jobs the broker may have lost.
+    With orphans=True every running job counts as dead (the embedded runner's process restarted).
+    Returns (id, priority) of the jobs to enqueue again; a job out of attempts is failed instead."""
+    now = utcnow()
+    dead = select(Generation).where(Generation.status == "running")
+    if not orphans:
+        dead = dead.where(Generation.lease_until < now)
+    resend = []
+    for generation in db.session.scalars(dead):
+        if generation.attempts >= MAX_ATTEMPTS:
+            generation.status, generation.finished_at, generation.lease_until = "failed", now, None
+            generation.error_code = UNKNOWN
+            generation.error_message = f"The job stopped unexpectedly {MAX_ATTEMPTS} times and was given up."
+        else:
+            generation.status = "queued"
+            resend.append(generation)
+    resend += db.session.scalars(
+        select(Generation).where(Generation.status == "queued", Generation.lease_until < now)
+    )
+    for generation in resend:
+        generation.lease_until = requeue_deadline()
+    db.session.commit()
+    return [(generation.id, generation.priority) for generation in resend]

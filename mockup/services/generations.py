@@ -1,0 +1,151 @@
+"""Generations: submitting a mockup job and following it."""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select, update
+
+from .. import jobs, storage
+from ..engines.base import Mode
+from ..errors import Conflict, Invalid, NotFound, QueueFull
+from ..extensions import db
+from ..models import Generation, new_id, utcnow
+from . import uploads
+from .execution import requeue_deadline
+from .characters import get_character
+from .projects import get_project
+
+MODES: tuple[Mode, ...] = ("ip-change", "sketch-to-real")
+PROMPT_MAX = 2000
+PRIORITY_HIGH, PRIORITY_NORMAL, PRIORITY_BATCH = 1, 5, 10
+
+
+def get_generation(owner_id: str, generation_id: str) -> Generation:
+    generation = db.session.scalar(
+        select(Generation).where(Generation.id == generation_id, Generation.owner_id == owner_id)
+    )
+    if generation is None:
+        raise NotFound("This generation does not exist.")
+    return generation
+
+
+def recent_generations(owner_id: str, project_id: str, limit: int = 20) -> list[Generation]:
+    get_project(owner_id, project_id)
+    return list(db.session.scalars(
+        select(Generation).where(Generation.project_id == project_id, Generation.owner_id == owner_id)
+        .order_by(Generation.created_at.desc()).limit(limit)
+    ))
+
+
+def queued_count() -> int:
+    return db.session.scalar(select(func.count()).where(Generation.status == "queued")) or 0
+
+
+def queue_position(generation: Generation) -> int | None:
+    """1 for the next job to run; None once it is no longer waiting."""
+    if generation.status != "queued":
+        return None
+    ahead = db.session.scalar(
+        select(func.count()).where(
+            Generation.status == "queued",
+            or_(
+                Generation.priority < generation.priority,
+                and_(Generation.priority == generation.priority, Generation.queued_at < generation.queued_at),
+            ),
+        )
+    )
+    return (ahead or 0) + 1
+
+
+def _ensure_room() -> None:
+    if queued_count() >= current_app.config["QUEUE_LIMIT"]:
+        raise QueueFull("The queue is full right now. Please try again in a minute.")
+
+
+def _validate(mode: str, prompt: str, character_id: str | None, character_image: bytes | None) -> None:
+    fields = {}
+    if mode not in MODES:
+        fields["mode"] = "Choose ip-change or sketch-to-real."
+    if len(prompt) > PROMPT_MAX:
+        fields["prompt"] = f"Keep the prompt under {PROMPT_MAX} characters."
+    if mode == "ip-change" and not character_id and not character_image:
+        fields["character_id"] = "Choose a registered character or upload one for this run."
+    if fields:
+        raise Invalid("Please correct the highlighted fields.", fields=fields)
+
+
+def submit_generation(
+    owner_id: str,
+    project_id: str,
+    *,
+    mode: str,
+    source_image: bytes | None,
+    character_id: str | None = None,
+    character_image: bytes | None = None,
+    texture_image: bytes | None = None,
+    prompt: str = "",
+    preserve_structure: bool = True,
+    transparent_background: bool = False,
+    priority: int = PRIORITY_NORMAL,
+) -> Generation:
+    """Validate and store the inputs, queue the job, and return the queued generation."""
+    project = get_project(owner_id, project_id)
+    prompt = (prompt or "").strip()
+    _validate(mode, prompt, character_id, character_image)
+    character = get_character(owner_id, character_id) if character_id and not character_image else None
+    if character is not None and character.project_id != project.id:
+        raise NotFound("This character does not exist.")
+    source = uploads.decode(source_image, "source_image")
+    uploaded_character = uploads.decode(character_image, "character_image", required=False)
+    texture = uploads.decode(texture_image, "texture_image", required=False)
+    _ensure_room()
+
+    generation = Generation(
+        id=new_id(), project_id=project.id, owner_id=owner_id, mode=mode,
+        engine=current_app.config["MOCKUP_ENGINE"], prompt=prompt, preserve_structure=preserve_structure,
+        transparent_background=transparent_background, priority=priority, lease_until=requeue_deadline(),
+        character_id=character.id if character else None,
+    )
+    with storage.staged() as staging:
+        generation.source_path = uploads.store_png(staging, storage.upload(owner_id, project.id, "png"), source)
+        if uploaded_character is not None:
+            generation.character_path = uploads.store_png(
+                staging, storage.upload(owner_id, project.id, "png"), uploaded_character)
+        elif character is not None and mode == "ip-change":
+            # A copy, so deleting the character later never breaks this job or its history.
+            generation.character_path = staging.write(
+                storage.upload(owner_id, project.id, "png"), storage.read(character.image_path))
+        if texture is not None:
+            generation.texture_path = uploads.store_png(staging, storage.upload(owner_id, project.id, "png"), texture)
+        db.session.add(generation)
+        project.updated_at = utcnow()
+        db.session.commit()
+    jobs.enqueue(generation.id, generation.priority)
+    return generation
+
+
+def retry_generation(owner_id: str, generation_id: str) -> Generation:
+    """Queue a failed or canceled generation again with the same inputs."""
+    generation = get_generation(owner_id, generation_id)
+    if generation.status not in ("failed", "canceled"):
+        raise Conflict("Only a failed or canceled generation can be tried again.")
+    _ensure_room()
+    generation.status, generation.error_code, generation.error_message = "queued", None, None
+    generation.attempts, generation.lease_until = 0, requeue_deadline()
+    generation.queued_at, generation.started_at, generation.finished_at = utcnow(), None, None
+    db.session.commit()
+    jobs.enqueue(generation.id, generation.priority)
+    return generation
+
+
+def cancel_generation(owner_id: str, generation_id: str) -> Generation:
+    generation = get_generation(owner_id, generation_id)
+    # Conditional, so a worker claiming the job at the same moment wins cleanly.
+    canceled = db.session.execute(
+        update(Generation).where(Generation.id == generation.id, Generation.status == "queued")
+        .values(status="canceled", finished_at=utcnow(), lease_until=None)
+    ).rowcount == 1
+    db.session.commit()
+    if not canceled:
+        raise Conflict("Only a generation that is still waiting can be canceled.")
+    db.session.refresh(generation)
+    return generation

@@ -1,0 +1,49 @@
+"""The project history: the images a team keeps, with a note."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..errors import Invalid, NotFound
+from ..extensions import db
+from ..models import HistoryEntry, Project
+from .images import get_image
+from .projects import get_project
+
+NOTE_MAX = 1000
+
+
+def list_history(owner_id: str, project_id: str) -> list[HistoryEntry]:
+    get_project(owner_id, project_id)
+    return list(db.session.scalars(
+        select(HistoryEntry).where(HistoryEntry.project_id == project_id)
+        .order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())
+    ))
+
+
+def save_to_history(owner_id: str, image_id: str, note: str = "") -> tuple[HistoryEntry, bool]:
+    """Save an image to its project's history; returns (entry, created). Saving twice keeps one entry."""
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise Invalid(f"Keep the note under {NOTE_MAX} characters.", fields={"note": "Too long."})
+    image = get_image(owner_id, image_id)
+    existing = db.session.scalar(select(HistoryEntry).where(HistoryEntry.image_id == image.id))
+    if existing is not None:
+        return existing, False
+    entry = HistoryEntry(project_id=image.generation.project_id, image_id=image.id, note=note)
+    db.session.add(entry)
+    db.session.commit()
+    return entry, True
+
+
+def get_entry(owner_id: str, entry_id: str) -> HistoryEntry:
+    entry = db.session.scalar(
+        select(HistoryEntry).join(Project).where(HistoryEntry.id == entry_id, Project.owner_id == owner_id)
+    )
+    if entry is None:
+        raise NotFound("This history entry does not exist.")
+    return entry
+
+
+def delete_entry(owner_id: str, entry_id: str) -> None:
+    db.session.delete(get_entry(owner_id, entry_id))
+    db.session.commit()

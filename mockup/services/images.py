@@ -1,0 +1,79 @@
+"""Generated images: looking at them, choosing one, downloading, deleting."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image
+from sqlalchemy import select, update
+
+from .. import storage
+from ..errors import Invalid, NotFound
+from ..extensions import db
+from ..imaging.formats import encode
+from ..models import Generation, Image as ImageRow, Project
+
+DOWNLOAD_FORMATS = {"png": ("png", "image/png"), "jpeg": ("jpg", "image/jpeg"), "webp": ("webp", "image/webp")}
+
+
+@dataclass(frozen=True)
+class Download:
+    path: str
+    filename: str
+    mimetype: str
+
+
+def get_image(owner_id: str, image_id: str) -> ImageRow:
+    image = db.session.scalar(
+        select(ImageRow).join(Generation, ImageRow.generation_id == Generation.id)
+        .where(ImageRow.id == image_id, Generation.owner_id == owner_id)
+    )
+    if image is None:
+        raise NotFound("This image does not exist.")
+    return image
+
+
+def select_image(owner_id: str, generation_id: str, image_id: str) -> ImageRow:
+    """Mark one candidate as the chosen one; the generation's other candidates are unselected."""
+    image = get_image(owner_id, image_id)
+    if image.generation_id != generation_id:
+        raise NotFound("This image does not belong to this generation.", fields={"image_id": "Not in this generation."})
+    db.session.execute(update(ImageRow).where(ImageRow.generation_id == generation_id).values(selected=False))
+    image.selected = True
+    db.session.commit()
+    return image
+
+
+def download_name(image: ImageRow, ext: str, suffix: str = "") -> str:
+    """A descriptive, filesystem-safe name: project, mode, generation and candidate."""
+    generation = image.generation
+    project = db.session.get(Project, generation.project_id)
+    slug = "".join(ch if ch.isalnum() else "-" for ch in project.name.lower()).strip("-")[:40] or "project"
+    return f"{slug}_{generation.mode}_{generation.id[:8]}_candidate-{image.index + 1}{suffix}.{ext}"
+
+
+def download(owner_id: str, image_id: str, fmt: str = "png") -> Download:
+    """The file to send for a download in the asked format, converted once and kept beside the original."""
+    fmt = (fmt or "png").lower()
+    if fmt not in DOWNLOAD_FORMATS:
+        raise Invalid("Choose png, jpeg or webp.", fields={"format": "Choose png, jpeg or webp."})
+    image = get_image(owner_id, image_id)
+    ext, mimetype = DOWNLOAD_FORMATS[fmt]
+    rel = image.path if fmt == "png" else storage.variant(image.path, fmt, ext)
+    if not storage.exists(rel):
+        with Image.open(storage.resolve(image.path)) as original:
+            storage.write_atomic(rel, encode(original, fmt))
+    return Download(rel, download_name(image, ext), mimetype)
+
+
+def files_of_image(image: ImageRow) -> list[str]:
+    rels = [image.path, image.thumbnail_path, image.upscaled_path, image.cutout_path]
+    rels += [storage.variant(image.path, fmt, ext) for fmt, (ext, _) in DOWNLOAD_FORMATS.items() if fmt != "png"]
+    return [rel for rel in rels if rel]
+
+
+def delete_image(owner_id: str, image_id: str) -> None:
+    image = get_image(owner_id, image_id)
+    doomed = files_of_image(image)
+    db.session.delete(image)
+    db.session.commit()
+    storage.remove(*doomed)

@@ -1,0 +1,90 @@
+"""Projects: a user's folders of characters, generations and history."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from .. import storage
+from ..errors import Invalid, NotFound
+from ..extensions import db
+from ..models import Generation, Image, Project
+from .images import files_of_image
+
+
+def _clean(name: str, description: str) -> tuple[str, str]:
+    name, description = (name or "").strip(), (description or "").strip()
+    fields = {}
+    if not name or len(name) > 100:
+        fields["name"] = "Enter a project name of 1 to 100 characters."
+    if len(description) > 2000:
+        fields["description"] = "Keep the description under 2000 characters."
+    if fields:
+        raise Invalid("Please correct the highlighted fields.", fields=fields)
+    return name, description
+
+
+def list_projects(owner_id: str) -> list[Project]:
+    return list(db.session.scalars(
+        select(Project).where(Project.owner_id == owner_id).order_by(Project.updated_at.desc())
+    ))
+
+
+def get_project(owner_id: str, project_id: str) -> Project:
+    """The owner's project; someone else's answers NotFound exactly like a missing one."""
+    project = db.session.scalar(select(Project).where(Project.id == project_id, Project.owner_id == owner_id))
+    if project is None:
+        raise NotFound("This project does not exist.")
+    return project
+
+
+def create_project(owner_id: str, name: str, description: str = "") -> Project:
+    name, description = _clean(name, description)
+    project = Project(owner_id=owner_id, name=name, description=description)
+    db.session.add(project)
+    db.session.commit()
+    return project
+
+
+def update_project(owner_id: str, project_id: str, name: str | None = None,
+                   description: str | None = None) -> Project:
+    project = get_project(owner_id, project_id)
+    project.name, project.description = _clean(
+        project.name if name is None else name,
+        project.description if description is None else description,
+    )
+    db.session.commit()
+    return project
+
+
+def image_counts(project_ids: list[str]) -> dict[str, int]:
+    """Images per project in one query (the API's `image_count`)."""
+    if not project_ids:
+        return {}
+    rows = db.session.execute(
+        select(Generation.project_id, func.count(Image.id))
+        .join(Image, Image.generation_id == Generation.id)
+        .where(Generation.project_id.in_(project_ids))
+        .group_by(Generation.project_id)
+    )
+    return {project_id: count for project_id, count in rows}
+
+
+def files_of_project(project: Project) -> list[str]:
+    """Everything on disk that belongs to a project (relative paths), gathered before its rows go."""
+    rels = storage.project_dirs(project.owner_id, project.id)
+    for character in project.characters:
+        rels += [character.image_path, character.thumbnail_path]
+    image_rows = db.session.scalars(
+        select(Image).join(Generation, Image.generation_id == Generation.id).where(Generation.project_id == project.id)
+    )
+    for image in image_rows:
+        rels += files_of_image(image)
+    return [rel for rel in rels if rel]
+
+
+def delete_project(owner_id: str, project_id: str) -> None:
+    """Deletes the project's rows, then its files (after the commit, so a failed commit keeps them)."""
+    project = get_project(owner_id, project_id)
+    doomed = files_of_project(project)
+    db.session.delete(project)
+    db.session.commit()
+    storage.remove(*doomed)

@@ -1,0 +1,33 @@
+"""Turning uploaded bytes into stored, normalised images (DESIGN.md section 6). Decoding happens before
+anything is written, so a rejected upload leaves no file and no row."""
+from __future__ import annotations
+
+from PIL import Image
+
+from .. import storage
+from ..errors import Invalid, ServiceError
+from ..imaging.formats import encode, thumbnail
+from ..imaging.intake import decode_upload
+
+
+def decode(data: bytes | None, field: str, *, required: bool = True) -> Image.Image | None:
+    """Decode one upload, naming the form field in the error."""
+    if not data:
+        if required:
+            raise Invalid("Choose an image file to upload.", fields={field: "Choose an image file."})
+        return None
+    try:
+        return decode_upload(data)
+    except ServiceError as error:
+        error.fields = {field: error.message, **error.fields}
+        raise
+
+
+def store_png(staging: storage.Staging, rel: str, image: Image.Image) -> str:
+    return staging.write(rel, encode(image, "png"))
+
+
+def store_with_thumbnail(staging: storage.Staging, rel: str, image: Image.Image) -> str:
+    """Write the PNG and its thumbnail beside it; returns the thumbnail's path."""
+    store_png(staging, rel, image)
+    return staging.write(storage.thumbnail(rel), thumbnail(image))

@@ -1,0 +1,144 @@
+"""The DATA_DIR layout (DESIGN.md section 6). Every path on disk is built here, from ids only, never
+from anything a user sent. The database stores paths relative to DATA_DIR.
+
+    uploads/{userId}/{projectId}/{uuid}.{ext}
+    generations/{userId}/{projectId}/{generationId}/output_{n}.png
+    upscaled/{imageId}_2k.png
+    characters/{userId}/{characterId}.png
+    ...plus a `_thumb.jpg` thumbnail beside each stored image.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import Iterator
+
+from flask import current_app
+
+_ID = re.compile(r"[0-9a-f]{32}")
+_EXTENSIONS = {"png", "jpg", "webp"}
+
+
+def _id(value: str) -> str:
+    if not _ID.fullmatch(value):
+        raise ValueError(f"not a storage id: {value!r}")
+    return value
+
+
+def root() -> Path:
+    return Path(current_app.config["DATA_DIR"])
+
+
+def resolve(rel: str) -> Path:
+    """Absolute path of a stored relative path; refuses anything that would leave DATA_DIR."""
+    base = root().resolve()
+    path = (base / rel).resolve()
+    if base not in path.parents:
+        raise ValueError(f"path outside DATA_DIR: {rel!r}")
+    return path
+
+
+def upload(user_id: str, project_id: str, ext: str) -> str:
+    if ext not in _EXTENSIONS:
+        raise ValueError(f"unexpected extension {ext!r}")
+    return f"uploads/{_id(user_id)}/{_id(project_id)}/{uuid.uuid4().hex}.{ext}"
+
+
+def generation_dir(user_id: str, project_id: str, generation_id: str) -> str:
+    return f"generations/{_id(user_id)}/{_id(project_id)}/{_id(generation_id)}"
+
+
+def output(user_id: str, project_id: str, generation_id: str, index: int) -> str:
+    return f"{generation_dir(user_id, project_id, generation_id)}/output_{int(index)}.png"
+
+
+def character(user_id: str, character_id: str) -> str:
+    return f"characters/{_id(user_id)}/{_id(character_id)}.png"
+
+
+def upscaled(image_id: str) -> str:
+    return f"upscaled/{_id(image_id)}_2k.png"
+
+
+def thumbnail(rel: str) -> str:
+    """The thumbnail stored beside an image."""
+    path = PurePosixPath(rel)
+    return str(path.with_name(f"{path.stem}_thumb.jpg"))
+
+
+def variant(rel: str, suffix: str, ext: str) -> str:
+    """A derived file stored beside an image (a format conversion, a cut-out)."""
+    path = PurePosixPath(rel)
+    return str(path.with_name(f"{path.stem}_{suffix}.{ext}"))
+
+
+def project_dirs(user_id: str, project_id: str) -> list[str]:
+    return [f"uploads/{_id(user_id)}/{_id(project_id)}", f"generations/{_id(user_id)}/{_id(project_id)}"]
+
+
+def user_dirs(user_id: str) -> list[str]:
+    return [f"{area}/{_id(user_id)}" for area in ("uploads", "generations", "characters")]
+
+
+def write_atomic(rel: str, data: bytes) -> Path:
+    """Write to a temporary file in the target folder, then rename it into place, so a reader or a
+    crash never sees half a file."""
+    path = resolve(rel)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read(rel: str) -> bytes:
+    return resolve(rel).read_bytes()
+
+
+def exists(rel: str | None) -> bool:
+    return bool(rel) and resolve(rel).is_file()
+
+
+def remove(*rels: str | None) -> None:
+    """Remove files and folders; missing ones are fine (a delete is repeatable)."""
+    for rel in rels:
+        if not rel:
+            continue
+        path = resolve(rel)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+class Staging:
+    """Files written during one service operation; removed again if the operation fails, so a
+    rejected request or a failed commit leaves nothing behind."""
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    def write(self, rel: str, data: bytes) -> str:
+        write_atomic(rel, data)
+        self.written.append(rel)
+        return rel
+
+
+@contextmanager
+def staged() -> Iterator[Staging]:
+    staging = Staging()
+    try:
+        yield staging
+    except BaseException:
+        remove(*staging.written)
+        raise

@@ -1,0 +1,1 @@
+"""Blueprints: thin HTML views (auth, projects, characters, generate, history) and system routes."""

@@ -1,0 +1,106 @@
+"""Fixtures in the Flask tutorial's style: app, client, runner and an auth helper."""
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from PIL import Image, ImageDraw
+
+from mockup import create_app
+from mockup.engines import reset_engines
+from mockup.extensions import db
+
+pytest_plugins = ["tests.fixtures_gemini"]
+
+CI = os.environ.get("CI") == "true"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip locally when a service or tool is missing; under CI=true the same gap is a failure."""
+    if condition:
+        return
+    if CI:
+        pytest.fail(f"required under CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    return {
+        "TESTING": True,
+        "APP_ENV": "testing",
+        "SECRET_KEY": "test-secret",
+        "DATA_DIR": str(tmp_path / "data"),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "EMBEDDED_RUNNER_AUTOSTART": False,
+        "BCRYPT_COST": 4,
+        "MOCKUP_ENGINE": "local",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+    reset_engines()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def register(self, email="designer@example.com", password="correct horse", name="Designer"):
+        return self._client.post("/auth/register", data={
+            "email": email, "password": password, "confirm": password, "name": name,
+        })
+
+    def login(self, email="designer@example.com", password="correct horse"):
+        return self._client.post("/auth/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+def png_bytes(size=(64, 48), color=(200, 30, 30), fmt="PNG") -> bytes:
+    """A small real image with some structure, for uploads."""
+    image = Image.new("RGB", size, (240, 240, 235))
+    ImageDraw.Draw(image).ellipse([size[0] // 4, size[1] // 4, 3 * size[0] // 4, 3 * size[1] // 4], fill=color)
+    buffer = io.BytesIO()
+    image.save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def files_under(path) -> list[str]:
+    """Every file below a folder (relative), to prove that nothing was written or that all is gone."""
+    if not os.path.isdir(path):
+        return []
+    return sorted(
+        os.path.relpath(os.path.join(root, name), path)
+        for root, _, names in os.walk(path) for name in names
+    )
