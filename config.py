@@ -25,16 +25,10 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
     app_env = env.get("APP_ENV", "production")
     data_dir = Path(env.get("DATA_DIR", "./data")).resolve()
     gemini_key = env.get("GEMINI_API_KEY", "")
-    secret_key = env.get("SECRET_KEY", "")
-    if app_env not in SAFE_ENVIRONMENTS and secret_key in {"", DEV_SECRET_KEY}:
-        raise ConfigError(
-            "SECRET_KEY is missing or left at its development value; set a long random SECRET_KEY "
-            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
-        )
     redis_url = env.get("REDIS_URL", "")
     return {
         "APP_ENV": app_env,
-        "SECRET_KEY": secret_key or DEV_SECRET_KEY,
+        "SECRET_KEY": env.get("SECRET_KEY", ""),
         "DATA_DIR": str(data_dir),
         "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL", ""), data_dir),
         "REDIS_URL": redis_url,
@@ -51,12 +45,21 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
         "JOB_WORKERS": int(env.get("JOB_WORKERS", "3")),
         "QUEUE_LIMIT": int(env.get("QUEUE_LIMIT", "100")),
-        "JOB_TIMEOUT_S": int(env.get("JOB_TIMEOUT_S", "600")),
+        "JOB_TIMEOUT_S": int(env.get("JOB_TIMEOUT_S", "900")),
         "JOB_REQUEUE_S": int(env.get("JOB_REQUEUE_S", "300")),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
         "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
     }
+
+
+def check(config: Mapping) -> None:
+    """Refuse to start with a missing or development SECRET_KEY outside development and tests."""
+    if config["APP_ENV"] not in SAFE_ENVIRONMENTS and config["SECRET_KEY"] in {"", DEV_SECRET_KEY}:
+        raise ConfigError(
+            "SECRET_KEY is missing or left at its development value; set a long random SECRET_KEY "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
 
 
 def _database_url(url: str, data_dir: Path) -> str:

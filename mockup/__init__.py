@@ -30,6 +30,8 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
+    config.check(app.config)
+    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or config.DEV_SECRET_KEY
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]

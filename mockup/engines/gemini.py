@@ -123,18 +123,6 @@ class SlidingWindowLimiter:
         return self._starts[0] + self._period_s - now
 
 
-_limiters: dict[int, SlidingWindowLimiter] = {}
-_limiters_lock = threading.Lock()
-
-
-def process_limiter(calls_per_minute: int) -> SlidingWindowLimiter:
-    """The limiter shared by every engine of this process, so short-lived engines share one window."""
-    with _limiters_lock:
-        if calls_per_minute not in _limiters:
-            _limiters[calls_per_minute] = SlidingWindowLimiter(calls_per_minute)
-        return _limiters[calls_per_minute]
-
-
 def closest_aspect_ratio(width: int, height: int) -> str:
     """The supported output ratio nearest to the source's, compared on a log scale (4:3 ~ 3:4)."""
     target = math.log(width / height)
@@ -147,12 +135,15 @@ def closest_aspect_ratio(width: int, height: int) -> str:
 
 
 class GeminiEngine:
-    """Generates candidates with Gemini; one instance can serve many requests from many threads."""
+    """Generates candidates with Gemini; one instance serves many requests from many threads.
+
+    mockup.engines builds one instance per process, so its rate limiter is the process's limiter.
+    """
 
     name = "gemini"
 
     def __init__(self, api_key: str, model: str, base_url: str = "", timeout_s: float = 180,
-                 calls_per_minute: int = 10, retry_base_s: float = 1.0):
+                 calls_per_minute: int = 10, retry_base_s: float = 1.0, retry_budget_s: float = 480):
         if not api_key:
             raise ValueError("The Gemini engine needs an API key (GEMINI_API_KEY).")
         self.model = model
@@ -160,7 +151,9 @@ class GeminiEngine:
         self._base_url = base_url
         self._timeout_s = timeout_s
         self._retry_base_s = retry_base_s
-        self._limiter = process_limiter(calls_per_minute)
+        # No new attempt starts after this many seconds, so retried timeouts end before the job's lease.
+        self._retry_budget_s = retry_budget_s
+        self._limiter = SlidingWindowLimiter(calls_per_minute)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "GeminiEngine":
@@ -171,10 +164,11 @@ class GeminiEngine:
             base_url=config["GEMINI_BASE_URL"],
             timeout_s=float(config["GEMINI_TIMEOUT_S"]),
             calls_per_minute=int(config["GEMINI_CALLS_PER_MINUTE"]),
+            retry_budget_s=0.8 * float(config["JOB_TIMEOUT_S"]) - float(config["GEMINI_TIMEOUT_S"]),
         )
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
-        """Make `request.candidates` calls at once; any call that finally fails fails the whole request."""
+        """Make `request.candidates` calls at once; one call that finally fails fails the request."""
         contents = _contents(request)
         config = types.GenerateContentConfig(
             response_modalities=["TEXT", "IMAGE"],
@@ -213,7 +207,7 @@ class GeminiEngine:
                       config: types.GenerateContentConfig) -> tuple[Image.Image, Usage]:
         """One image: the call with its retries, then the answer checked and decoded."""
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(MAX_RETRIES + 1),
+            stop=tenacity.stop_after_attempt(MAX_RETRIES + 1) | tenacity.stop_after_delay(self._retry_budget_s),
             wait=tenacity.wait_exponential_jitter(
                 initial=self._retry_base_s, max=RETRY_MAX_WAIT_S, exp_base=2, jitter=self._retry_base_s
             ),
@@ -237,8 +231,13 @@ class GeminiEngine:
 
 def _contents(request: GenerationRequest) -> list[types.Part]:
     """The instruction text, then the images in the order the prompt numbers them."""
-    if request.mode == "ip-change" and request.character is None:
-        raise EngineError(INVALID_IMAGE, MISSING_CHARACTER_MESSAGE)
+    images = [request.source]
+    if request.mode == "ip-change":
+        if request.character is None:
+            raise EngineError(INVALID_IMAGE, MISSING_CHARACTER_MESSAGE)
+        images.append(request.character)
+    if request.texture is not None:
+        images.append(request.texture)
     prompt = build_prompt(
         request.mode,
         user_prompt=request.prompt,
@@ -246,11 +245,6 @@ def _contents(request: GenerationRequest) -> list[types.Part]:
         has_texture=request.texture is not None,
         transparent_background=request.transparent_background,
     )
-    images = [request.source]
-    if request.mode == "ip-change":
-        images.append(request.character)
-    if request.texture is not None:
-        images.append(request.texture)
     return [types.Part.from_text(text=prompt)] + [
         types.Part.from_bytes(data=_png_bytes(image), mime_type="image/png") for image in images
     ]
@@ -358,7 +352,9 @@ def _usage(response: types.GenerateContentResponse) -> Usage:
     """Tokens of one call (thinking is billed as output) and its estimated cost."""
     meta = response.usage_metadata
     input_tokens = (meta.prompt_token_count or 0) if meta else 0
-    output_tokens = ((meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)) if meta else 0
+    output_tokens = (
+        (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0) if meta else 0
+    )
     cost = PRICE_PER_IMAGE_USD + input_tokens * PRICE_PER_MILLION_INPUT_TOKENS_USD / 1_000_000
     return Usage(input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost)
 

@@ -1,0 +1,123 @@
+"""The offline engine: deterministic compositing instead of AI (DESIGN.md section 5, `local`).
+
+It lets the whole product run with no API key and in tests, and its results are labelled "local
+preview" in the UI. It is honest about what it does: IP change really swaps the print on the product for
+the chosen character, and sketch to real really renders the sketch's own shapes. The candidates differ in
+placement and lighting (IP change) or in material and light (sketch), so choosing between them means
+something. The same request always gives the same pixels. The text prompt is not interpreted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageEnhance
+
+from mockup.engines.base import INVALID_IMAGE, EngineError, GenerationRequest, GenerationResult
+from mockup.imaging import compose, sketch
+from mockup.imaging.matting import cut_out, foreground_alpha
+
+OUTPUT_LONG_SIDE = 1024  # what Gemini returns at "1K"
+TEXTURE_OPACITY = 0.25
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How one IP-change candidate places the character: size relative to the detected region,
+    offset as a fraction of the region, how strongly it takes on the surface's light, edge softness,
+    and whether it casts a shadow (reads as a sticker or an acrylic layer)."""
+
+    scale: float
+    shift: tuple[float, float]
+    lighting: float
+    edge_sigma: float
+    shadow: bool
+
+
+def placement(index: int) -> Placement:
+    """Candidate 1 sits exactly in the old print's place; later ones grow, rise and light differently."""
+    if index == 0:
+        return Placement(scale=1.0, shift=(0.0, 0.0), lighting=0.9, edge_sigma=0.8, shadow=False)
+    return Placement(scale=1.0 + 0.18 * index, shift=(0.04 * (-1) ** index, -0.06 * index),
+                     lighting=0.45 / index, edge_sigma=1.4, shadow=True)
+
+
+class LocalEngine:
+    name = "local"
+
+    def generate(self, request: GenerationRequest) -> GenerationResult:
+        """Render `request.candidates` images at the source's aspect ratio, long side 1024 px."""
+        source = compose.resize_long_side(request.source.convert("RGB"), OUTPUT_LONG_SIDE)
+        if request.mode == "ip-change":
+            images = self._ip_change(request, source)
+        elif request.mode == "sketch-to-real":
+            images = self._sketch_to_real(request, source)
+        else:
+            raise EngineError(INVALID_IMAGE, f"Unknown generation mode {request.mode!r}.")
+        if not request.preserve_structure:
+            images = [_stylise(image) for image in images]
+        return GenerationResult(images=images)
+
+    def _ip_change(self, request: GenerationRequest, source: Image.Image) -> list[Image.Image]:
+        if request.character is None:
+            raise EngineError(INVALID_IMAGE, "Choose a character to put on the product.")
+        character = compose.crop_to_alpha(cut_out(request.character, fill_enclosed=True))
+        rgb = np.asarray(source, np.float32)
+        region = compose.detect_print_region(np.asarray(source))
+        base = compose.remove_print(rgb, region.old_print) if region.old_print is not None else rgb
+        if request.texture is not None:
+            body = region.product & ~(region.old_print if region.old_print is not None else False)
+            base = compose.texture_overlay(base, body, request.texture, TEXTURE_OPACITY)
+        exposure = float(np.percentile(_lightness(base)[region.product], 95))
+        backdrop = foreground_alpha(np.asarray(source)) if request.transparent_background else None
+        images = []
+        for index in range(request.candidates):
+            out = _place(base, character, region.box, exposure, placement(index))
+            if backdrop is not None:
+                out = compose.on_plain_background(out, backdrop)
+            images.append(compose.to_image(out))
+        return images
+
+    def _sketch_to_real(self, request: GenerationRequest, source: Image.Image) -> list[Image.Image]:
+        drawing = sketch.analyse(source)
+        return [
+            sketch.render(drawing, sketch.look(index), texture=request.texture,
+                          plain_background=request.transparent_background)
+            for index in range(request.candidates)
+        ]
+
+
+def _place(base: np.ndarray, character: Image.Image, region: compose.Box, exposure: float,
+           how: Placement) -> np.ndarray:
+    """Fit, relight, shadow and blend the character into one candidate."""
+    box = compose.fit_box(character.size, region, how.scale, how.shift)
+    size = (box[2] - box[0], box[3] - box[1])
+    resized = np.asarray(character.resize(size, Image.Resampling.LANCZOS), np.float32)
+    alpha = compose.feather(resized[:, :, 3] / 255.0, how.edge_sigma)
+    surface = _under(base, box)
+    colours = compose.match_lighting(resized[:, :, :3], surface, exposure, how.lighting)
+    out = base
+    if how.shadow:
+        reach = max(2, round(0.02 * max(size)))
+        out = compose.drop_shadow(out, alpha, box, (reach, reach), blur=2.0 * reach, opacity=0.3)
+    return compose.paste(out, colours, alpha, box)
+
+
+def _under(base: np.ndarray, box: compose.Box) -> np.ndarray:
+    """The surface pixels under `box`, edge-padded where the box leaves the frame."""
+    height, width = base.shape[:2]
+    x0, y0, x1, y1 = box
+    ys = np.clip(np.arange(y0, y1), 0, height - 1)
+    xs = np.clip(np.arange(x0, x1), 0, width - 1)
+    return base[np.ix_(ys, xs)]
+
+
+def _lightness(rgb: np.ndarray) -> np.ndarray:
+    """Lab lightness (0..100), the unit `compose.match_lighting` compares against."""
+    return cv2.cvtColor(np.clip(rgb, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[:, :, 0]
+
+
+def _stylise(image: Image.Image) -> Image.Image:
+    """With structure preservation off, push colour and contrast like a more liberal re-render would."""
+    return ImageEnhance.Contrast(ImageEnhance.Color(image).enhance(1.3)).enhance(1.1)
