@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from PIL import Image, ImageEnhance
 
 from mockup.engines.base import INVALID_IMAGE, EngineError, GenerationRequest, GenerationResult
 from mockup.imaging import compose, sketch
+from mockup.imaging.formats import flatten
 from mockup.imaging.matting import cut_out, foreground_alpha
 
 OUTPUT_LONG_SIDE = 1024  # what Gemini returns at "1K"
-TEXTURE_OPACITY = 0.25
+TEXTURE_OPACITY = 0.25  # a hint of the reference material; the photo stays in charge
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class LocalEngine:
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         """Render `request.candidates` images at the source's aspect ratio, long side 1024 px."""
-        source = compose.resize_long_side(request.source.convert("RGB"), OUTPUT_LONG_SIDE)
+        source = compose.resize_long_side(flatten(request.source), OUTPUT_LONG_SIDE)
         if request.mode == "ip-change":
             images = self._ip_change(request, source)
         elif request.mode == "sketch-to-real":
@@ -62,22 +62,22 @@ class LocalEngine:
     def _ip_change(self, request: GenerationRequest, source: Image.Image) -> list[Image.Image]:
         if request.character is None:
             raise EngineError(INVALID_IMAGE, "Choose a character to put on the product.")
-        character = compose.crop_to_alpha(cut_out(request.character, fill_enclosed=True))
+        # The character never needs more pixels than the output has; this bounds the matting cost.
+        character = compose.shrink_to(request.character, OUTPUT_LONG_SIDE)
+        character = compose.crop_to_alpha(cut_out(character, fill_enclosed=True))
         rgb = np.asarray(source, np.float32)
         region = compose.detect_print_region(np.asarray(source))
-        base = compose.remove_print(rgb, region.old_print) if region.old_print is not None else rgb
-        if request.texture is not None:
-            body = region.product & ~(region.old_print if region.old_print is not None else False)
-            base = compose.texture_overlay(base, body, request.texture, TEXTURE_OPACITY)
-        exposure = float(np.percentile(_lightness(base)[region.product], 95))
-        backdrop = foreground_alpha(np.asarray(source)) if request.transparent_background else None
-        images = []
-        for index in range(request.candidates):
-            out = _place(base, character, region.box, exposure, placement(index))
-            if backdrop is not None:
-                out = compose.on_plain_background(out, backdrop)
-            images.append(compose.to_image(out))
-        return images
+        base = rgb
+        if region.old_print is not None:
+            base = compose.remove_print(base, region.old_print)
+        if request.texture is not None:  # after the print is painted out, so its ghost is tinted too
+            base = compose.texture_overlay(base, region.product, request.texture, TEXTURE_OPACITY)
+        exposure = compose.exposure(base, region.product)
+        if request.transparent_background:
+            # Swap the backdrop before placing, so a character reaching past the product is never cut.
+            base = compose.on_plain_background(base, foreground_alpha(np.asarray(source)))
+        return [compose.to_image(_place(base, character, region.box, exposure, placement(index)))
+                for index in range(request.candidates)]
 
     def _sketch_to_real(self, request: GenerationRequest, source: Image.Image) -> list[Image.Image]:
         drawing = sketch.analyse(source)
@@ -95,27 +95,13 @@ def _place(base: np.ndarray, character: Image.Image, region: compose.Box, exposu
     size = (box[2] - box[0], box[3] - box[1])
     resized = np.asarray(character.resize(size, Image.Resampling.LANCZOS), np.float32)
     alpha = compose.feather(resized[:, :, 3] / 255.0, how.edge_sigma)
-    surface = _under(base, box)
+    surface = compose.pixels_under(base, box)
     colours = compose.match_lighting(resized[:, :, :3], surface, exposure, how.lighting)
     out = base
     if how.shadow:
         reach = max(2, round(0.02 * max(size)))
         out = compose.drop_shadow(out, alpha, box, (reach, reach), blur=2.0 * reach, opacity=0.3)
     return compose.paste(out, colours, alpha, box)
-
-
-def _under(base: np.ndarray, box: compose.Box) -> np.ndarray:
-    """The surface pixels under `box`, edge-padded where the box leaves the frame."""
-    height, width = base.shape[:2]
-    x0, y0, x1, y1 = box
-    ys = np.clip(np.arange(y0, y1), 0, height - 1)
-    xs = np.clip(np.arange(x0, x1), 0, width - 1)
-    return base[np.ix_(ys, xs)]
-
-
-def _lightness(rgb: np.ndarray) -> np.ndarray:
-    """Lab lightness (0..100), the unit `compose.match_lighting` compares against."""
-    return cv2.cvtColor(np.clip(rgb, 0, 255).astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[:, :, 0]
 
 
 def _stylise(image: Image.Image) -> Image.Image:

@@ -12,7 +12,7 @@ import warnings
 from io import BytesIO
 
 import numpy as np
-from PIL import Image, ImageCms, ImageFile, ImageOps
+from PIL import ExifTags, Image, ImageCms, ImageFile, ImageOps
 
 from mockup.errors import Invalid, TooLarge, UnsupportedMedia
 
@@ -114,6 +114,8 @@ def _load_fully(image: ImageFile.ImageFile) -> None:
 def _upright(image: Image.Image) -> Image.Image:
     """Apply the EXIF orientation, since the stored copy loses the tag that told viewers to rotate it."""
     try:
+        if image.getexif().get(ExifTags.Base.Orientation, 1) == 1:
+            return image  # the common case; exif_transpose would still copy every pixel
         return ImageOps.exif_transpose(image)
     except _DECODE_ERRORS + (KeyError,):
         # A malformed EXIF block only costs us the orientation; the pixels themselves are fine.
@@ -161,4 +163,6 @@ def _sixteen_bit_to_l(image: Image.Image) -> Image.Image:
 
 def _fresh_copy(image: Image.Image) -> Image.Image:
     """Copy only the pixels into a new image, so no info, EXIF, ICC or text chunk survives."""
-    return Image.frombytes(image.mode, image.size, image.tobytes())
+    fresh = Image.new(image.mode, image.size)
+    fresh.paste(image)
+    return fresh

@@ -110,7 +110,7 @@ def keep_main_components(mask: np.ndarray, min_share: float = 0.1) -> np.ndarray
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
     """The mask plus every region it fully encloses (anything the border cannot reach)."""
-    outside = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)
+    outside = np.ones((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)  # a free ring around the frame
     outside[1:-1, 1:-1] = ~mask
     cv2.floodFill(outside, None, (0, 0), 2)
     return outside[1:-1, 1:-1] != 2

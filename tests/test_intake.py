@@ -1,0 +1,260 @@
+"""Upload intake: what is refused (and with which exception), and what an accepted file turns into."""
+from __future__ import annotations
+
+import struct
+import zlib
+from io import BytesIO
+
+import numpy as np
+import pytest
+from PIL import ExifTags, Image, ImageCms, PngImagePlugin
+
+from mockup.errors import Invalid, TooLarge, UnsupportedMedia
+from mockup.imaging import intake
+from mockup.imaging.formats import encode, thumbnail
+from mockup.imaging.intake import MAX_UPLOAD_BYTES, decode_upload
+
+
+def save(image: Image.Image, fmt: str, **params) -> bytes:
+    out = BytesIO()
+    image.save(out, fmt, **params)
+    return out.getvalue()
+
+
+def photo(size: tuple[int, int] = (64, 48)) -> Image.Image:
+    """A small image with real detail, so compressed files are not trivially tiny."""
+    rng = np.random.default_rng(7)
+    return Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def handmade_png(width: int, height: int, bit_depth: int = 8, colour_type: int = 2,
+                 rows: bytes = b"\x00") -> bytes:
+    """A PNG written chunk by chunk, so the header can claim any size whatever the data holds."""
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header)
+            + png_chunk(b"IDAT", zlib.compress(rows)) + png_chunk(b"IEND", b""))
+
+
+# --- refused -----------------------------------------------------------------------------------------
+
+UNSUPPORTED_FILES = {
+    "plain text": b"hello, this is not an image",
+    "svg named .png": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    "html named .png": b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>",
+    "eps named .png": b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n",
+    "zero bytes": b"",
+}
+
+
+@pytest.mark.parametrize("data", UNSUPPORTED_FILES.values(), ids=UNSUPPORTED_FILES.keys())
+def test_non_images_are_unsupported(data):
+    with pytest.raises(UnsupportedMedia) as caught:
+        decode_upload(data)
+    assert caught.value.message == "Only PNG, JPEG and WEBP images are accepted."
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF"])
+def test_other_image_formats_are_unsupported_whatever_their_name(fmt):
+    # The caller never passes a name: a GIF "renamed" to .png is just these bytes.
+    with pytest.raises(UnsupportedMedia):
+        decode_upload(save(photo(), fmt))
+
+
+def test_truncated_jpeg_is_invalid():
+    data = save(photo((256, 256)), "JPEG", quality=95)
+    with pytest.raises(Invalid) as caught:
+        decode_upload(data[: len(data) // 2])
+    assert "damaged or incomplete" in caught.value.message
+
+
+def test_truncated_png_is_invalid():
+    data = save(photo((256, 256)), "PNG")
+    with pytest.raises(Invalid):
+        decode_upload(data[: len(data) // 2])
+
+
+def test_png_with_a_broken_header_is_invalid_not_unsupported():
+    data = bytearray(save(photo(), "PNG"))
+    data[20] ^= 0xFF  # inside IHDR: the CRC no longer matches
+    with pytest.raises(Invalid):
+        decode_upload(bytes(data))
+
+
+def test_decompression_bomb_header_is_invalid():
+    bomb = handmade_png(20000, 20000)  # 400 megapixels claimed by a file of under a hundred bytes
+    assert len(bomb) < 100
+    with pytest.raises(Invalid) as caught:
+        decode_upload(bomb)
+    assert "too large" in caught.value.message
+
+
+def test_pillow_bomb_warning_is_an_error_even_without_our_own_caps(monkeypatch):
+    monkeypatch.setattr(intake, "MAX_PIXELS", 10**12)
+    monkeypatch.setattr(intake, "MAX_SIDE", 10**6)
+    width = 10_000
+    height = Image.MAX_IMAGE_PIXELS // width + 1  # just over the limit where Pillow only warns
+    assert Image.MAX_IMAGE_PIXELS < width * height < 2 * Image.MAX_IMAGE_PIXELS
+    with pytest.raises(Invalid):
+        decode_upload(handmade_png(width, height))
+
+
+@pytest.mark.parametrize("size", [(8193, 10), (10, 8193), (7000, 7000)])
+def test_our_own_pixel_caps_apply_before_decoding(size):
+    with pytest.raises(Invalid) as caught:
+        decode_upload(handmade_png(*size))
+    assert f"{size[0]} x {size[1]}" in caught.value.message
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "PNG"])
+def test_animated_images_are_invalid(fmt):
+    frames = [Image.new("RGB", (16, 16), colour) for colour in ("red", "blue", "green")]
+    data = save(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100)
+    assert Image.open(BytesIO(data)).n_frames == 3
+    with pytest.raises(Invalid) as caught:
+        decode_upload(data)
+    assert "Animated" in caught.value.message
+
+
+def test_huge_compressed_text_chunk_is_invalid():
+    info = PngImagePlugin.PngInfo()
+    info.add_text("comment", "A" * (PngImagePlugin.MAX_TEXT_CHUNK * 3), zip=True)
+    data = save(Image.new("RGB", (8, 8)), "PNG", pnginfo=info)
+    assert len(data) < 50_000  # a small file that would inflate to megabytes of text
+    with pytest.raises(Invalid):
+        decode_upload(data)
+
+
+def test_more_than_ten_megabytes_is_too_large():
+    data = save(photo(), "PNG")
+    with pytest.raises(TooLarge):
+        decode_upload(data + b"\x00" * (MAX_UPLOAD_BYTES + 1 - len(data)))
+
+
+# --- accepted ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cmyk, rgb", [
+    ((0, 255, 255, 0), (255, 0, 0)),
+    ((255, 0, 0, 0), (0, 255, 255)),
+    ((0, 0, 0, 128), (127, 127, 127)),
+])
+def test_cmyk_jpeg_becomes_rgb_with_the_right_colours(cmyk, rgb):
+    image = decode_upload(save(Image.new("CMYK", (32, 32), cmyk), "JPEG", quality=95))
+    assert image.mode == "RGB"
+    assert np.abs(np.asarray(image)[16, 16].astype(int) - rgb).max() <= 6
+
+
+def test_sixteen_bit_grey_png_is_scaled_not_clipped():
+    values = np.array([[0, 257 * 128, 40000, 65535]], np.uint16)
+    data = save(Image.fromarray(values), "PNG")
+    assert Image.open(BytesIO(data)).mode == "I;16"
+    image = decode_upload(data)
+    assert image.mode == "RGB"
+    assert np.asarray(image)[0, :, 0].tolist() == [0, 128, 156, 255]
+
+
+def test_sixteen_bit_colour_png_is_scaled():
+    row = b"\x00" + struct.pack(">6H", 65535, 32896, 0, 0, 65535, 257 * 64)
+    image = decode_upload(handmade_png(2, 1, bit_depth=16, colour_type=2, rows=row))
+    assert image.mode == "RGB"
+    assert np.asarray(image)[0].tolist() == [[255, 128, 0], [0, 255, 64]]
+
+
+def test_exif_orientation_is_applied_and_stored_upright():
+    original = Image.new("RGB", (80, 40), "red")
+    original.paste((0, 0, 255), (40, 0, 80, 40))  # left half red, right half blue
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # "rotate 90 degrees clockwise to display"
+    image = decode_upload(save(original, "JPEG", exif=exif.tobytes(), quality=95))
+    assert image.size == (40, 80)
+    pixels = np.asarray(image).astype(int)
+    assert np.abs(pixels[10, 20] - (255, 0, 0)).max() < 30  # the left half is now on top
+    assert np.abs(pixels[70, 20] - (0, 0, 255)).max() < 30
+    assert not image.getexif()
+
+
+def test_metadata_with_gps_icc_and_script_comment_is_gone():
+    exif = Image.Exif()
+    exif[ExifTags.Base.ImageDescription] = "<script>alert('exif')</script>"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (52.0, 31.0, 12.0)
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    data = save(photo(), "JPEG", exif=exif.tobytes(), icc_profile=icc,
+                comment=b"<script>alert('comment')</script>")
+    assert data.count(b"<script>") == 2 and b"acsp" in data  # the upload really carries all of it
+
+    image = decode_upload(data)
+    assert image.info == {} and not image.getexif()
+    for fmt in ("png", "jpeg", "webp"):
+        stored = encode(image, fmt)
+        assert b"<script>" not in stored and b"acsp" not in stored and b"Exif" not in stored
+        reopened = Image.open(BytesIO(stored))
+        assert not reopened.getexif() and "icc_profile" not in reopened.info
+
+
+def test_png_text_chunks_and_html_after_iend_are_gone():
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Description", "<script>alert('text')</script>")
+    data = save(photo(), "PNG", pnginfo=info) + b"<html><script>alert('tail')</script></html>"
+    image = decode_upload(data)
+    stored = encode(image, "png")
+    assert b"<script>" not in stored and b"<html>" not in stored
+    assert stored.endswith(b"IEND\xaeB`\x82")
+    assert np.array_equal(np.asarray(image), np.asarray(photo()))
+
+
+def test_webp_is_accepted():
+    image = decode_upload(save(photo(), "WEBP", lossless=True))
+    assert image.mode == "RGB" and np.array_equal(np.asarray(image), np.asarray(photo()))
+
+
+def test_multi_picture_jpeg_from_a_phone_keeps_its_first_picture():
+    frames = [Image.new("RGB", (32, 32), "red"), Image.new("RGB", (32, 32), "blue")]
+    image = decode_upload(save(frames[0], "MPO", save_all=True, append_images=frames[1:]))
+    assert np.abs(np.asarray(image)[16, 16].astype(int) - (255, 0, 0)).max() < 10
+
+
+@pytest.mark.parametrize("source, mode", [
+    (Image.new("RGBA", (8, 8), (255, 0, 0, 128)), "RGBA"),
+    (Image.new("RGBA", (8, 8), (255, 0, 0, 255)), "RGB"),  # opaque alpha says nothing: dropped
+    (Image.new("LA", (8, 8), (90, 10)), "RGBA"),
+    (Image.new("L", (8, 8), 90), "RGB"),
+    (Image.new("1", (8, 8), 1), "RGB"),
+])
+def test_modes_become_rgb_or_rgba(source, mode):
+    assert decode_upload(save(source, "PNG")).mode == mode
+
+
+def test_palette_transparency_becomes_alpha():
+    source = Image.new("P", (8, 8), 0)
+    source.putpalette([255, 0, 0, 0, 255, 0])
+    source.putpixel((0, 0), 1)
+    image = decode_upload(save(source, "PNG", transparency=0))
+    assert image.mode == "RGBA"
+    assert image.getpixel((0, 0)) == (0, 255, 0, 255) and image.getpixel((4, 4))[3] == 0
+
+
+# --- encoding and thumbnails -------------------------------------------------------------------------
+
+def test_encode_keeps_alpha_in_png_and_webp_and_flattens_jpeg_on_white():
+    image = Image.new("RGBA", (16, 16), (255, 0, 0, 0))
+    image.paste((0, 0, 255, 255), (0, 0, 8, 16))
+    assert Image.open(BytesIO(encode(image, "png"))).getpixel((12, 8))[3] == 0
+    assert Image.open(BytesIO(encode(image, "webp"))).mode == "RGBA"
+    jpeg = Image.open(BytesIO(encode(image, "jpeg")))
+    assert jpeg.format == "JPEG" and jpeg.mode == "RGB"
+    assert min(jpeg.getpixel((13, 8))) > 240  # transparent became white, not black
+    with pytest.raises(Invalid):
+        encode(image, "gif")
+
+
+@pytest.mark.parametrize("size", [(1200, 400), (300, 900), (150, 100)])
+def test_thumbnail_is_a_200px_cover_cropped_jpeg(size):
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    thumb = Image.open(BytesIO(thumbnail(image)))
+    assert thumb.format == "JPEG" and thumb.size == (200, 200)
+    assert min(thumb.getpixel((100, 100))) > 240
