@@ -56,16 +56,20 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import auth, characters, generate, history, projects, system
+    from . import api
+    from .views import auth, characters, generate, history, metrics, projects, system
 
-    for module in (auth, projects, characters, generate, history, system):
+    for module in (auth, projects, characters, generate, history, system, metrics, api):
         app.register_blueprint(module.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from .api import register_app_handlers
     from .views.errors import register
 
     register(app)
+    # After the HTML handlers: the API's app-level handlers answer /api paths and pass the rest to them.
+    register_app_handlers(app)
 
 
 def register_commands(app: Flask) -> None:

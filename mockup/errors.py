@@ -21,6 +21,13 @@ class NotFound(ServiceError):
         super().__init__(message, **kwargs)
 
 
+class Unauthorized(ServiceError):
+    """Missing, expired or revoked credentials, or a wrong password at login."""
+
+    code = "UNAUTHORIZED"
+    status = 401
+
+
 class Invalid(ServiceError):
     code = "VALIDATION"
     status = 422

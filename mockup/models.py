@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from .extensions import db
 
@@ -170,4 +170,22 @@ class HistoryEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     project: Mapped[Project] = relationship(back_populates="history")
-    image: Mapped[Image] = relationship()
+    # Deleting an image deletes its entry through the ORM: SQLite does not enforce ON DELETE CASCADE.
+    image: Mapped[Image] = relationship(backref=backref("history_entry", cascade="all, delete-orphan", uselist=False))
+
+
+class RefreshToken(db.Model):
+    """One API sign-in (shared/API.md). The client holds a random secret; only its SHA-256 is kept, so a
+    copy of the database hands out no sign-ins. Access tokens name this row (JWT claim `sid`), so revoking
+    it (logout, password change) ends the refresh token and every access token made from it at once."""
+
+    __tablename__ = "refresh_tokens"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    # The ORM deletes them with the user: SQLite does not enforce ON DELETE CASCADE unless asked to.
+    user: Mapped[User] = relationship(backref=backref("refresh_tokens", cascade="all, delete-orphan"))

@@ -107,7 +107,8 @@ def files_under(path) -> list[str]:
 
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# A database number per test process, so suites running side by side do not flush each other's queues.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 
 
 def _postgres_up() -> bool:
@@ -138,7 +139,7 @@ def postgres_url():
     need(_postgres_up(), f"PostgreSQL at {PG_URL}")
     import sqlalchemy
 
-    name = "mockup_test"
+    name = f"mockup_test_{os.getpid()}"  # several suites may run at once on one server
     admin = sqlalchemy.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

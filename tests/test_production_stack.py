@@ -61,13 +61,15 @@ def stop(process: subprocess.Popen) -> None:
 def stack(stack_env, tmp_path):
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
                    cwd=ROOT, env=stack_env, check=True, capture_output=True)
-    worker = start_worker(stack_env, tmp_path)
     app = create_app({
-        "TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "BCRYPT_COST": 4,
+        "TESTING": True, "APP_ENV": "testing", "SECRET_KEY": stack_env["SECRET_KEY"],
+        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "BCRYPT_COST": 4,
         "DATA_DIR": stack_env["DATA_DIR"], "SQLALCHEMY_DATABASE_URI": stack_env["DATABASE_URL"],
         "REDIS_URL": stack_env["REDIS_URL"], "RATELIMIT_STORAGE_URI": stack_env["REDIS_URL"],
         "MOCKUP_ENGINE": "local", "SESSION_COOKIE_SECURE": False,
     })
+    # Started once the app exists, so a failing create_app leaves no worker behind.
+    worker = start_worker(stack_env, tmp_path)
     yield app
     stop(worker)
     with app.app_context():

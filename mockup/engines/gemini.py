@@ -164,6 +164,7 @@ class GeminiEngine:
             base_url=config["GEMINI_BASE_URL"],
             timeout_s=float(config["GEMINI_TIMEOUT_S"]),
             calls_per_minute=int(config["GEMINI_CALLS_PER_MINUTE"]),
+            retry_base_s=float(config.get("GEMINI_RETRY_BASE_S", 1.0)),
             retry_budget_s=0.8 * float(config["JOB_TIMEOUT_S"]) - float(config["GEMINI_TIMEOUT_S"]),
         )
 

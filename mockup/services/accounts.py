@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import LoginSession, User, utcnow
+from ..models import LoginSession, RefreshToken, User, utcnow
 from .. import storage
 from .projects import files_of_project
 
@@ -124,10 +124,11 @@ def change_password(user_id: str, current: str, new: str) -> None:
 
 
 def _revoke_all_sessions(user_id: str) -> None:
-    db.session.execute(
-        update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    """Browser sign-ins and API sign-ins (refresh tokens, and with them their access tokens)."""
+    for model in (LoginSession, RefreshToken):
+        db.session.execute(
+            update(model).where(model.user_id == user_id, model.revoked_at.is_(None)).values(revoked_at=utcnow())
+        )
 
 
 def set_locale(user_id: str, locale: str | None) -> None:

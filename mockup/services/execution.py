@@ -145,7 +145,10 @@ def reap(*, orphans: bool = False) -> list[tuple[str, int]]:
             generation.status = "queued"
             resend.append(generation)
     resend += db.session.scalars(
-        select(Generation).where(Generation.status == "queued", Generation.lease_until < now)
+        select(Generation).where(
+            Generation.status == "queued", Generation.lease_until < now,
+            Generation.id.not_in([generation.id for generation in resend]),
+        )
     )
     for generation in resend:
         generation.lease_until = requeue_deadline()

@@ -8,7 +8,7 @@ from .. import jobs, storage
 from ..engines.base import Mode
 from ..errors import Conflict, Invalid, NotFound, QueueFull
 from ..extensions import db
-from ..models import Generation, new_id, utcnow
+from ..models import GENERATION_STATUSES, Generation, new_id, utcnow
 from . import uploads
 from .execution import requeue_deadline
 from .characters import get_character
@@ -38,6 +38,13 @@ def recent_generations(owner_id: str, project_id: str, limit: int = 20) -> list[
 
 def queued_count() -> int:
     return db.session.scalar(select(func.count()).where(Generation.status == "queued")) or 0
+
+
+def count_by_status() -> dict[str, int]:
+    """Jobs per status over all users, every status present (for the operators' metrics)."""
+    counts = dict.fromkeys(GENERATION_STATUSES, 0)
+    counts.update(db.session.execute(select(Generation.status, func.count()).group_by(Generation.status)).all())
+    return counts
 
 
 def queue_position(generation: Generation) -> int | None:
@@ -106,7 +113,7 @@ def submit_generation(
         character_id=character.id if character else None,
     )
     with storage.staged() as staging:
-        generation.source_path = uploads.store_png(staging, storage.upload(owner_id, project.id, "png"), source)
+        generation.source_path = uploads.store_source(staging, owner_id, project.id, source)
         if uploaded_character is not None:
             generation.character_path = uploads.store_png(
                 staging, storage.upload(owner_id, project.id, "png"), uploaded_character)
@@ -115,7 +122,7 @@ def submit_generation(
             generation.character_path = staging.write(
                 storage.upload(owner_id, project.id, "png"), storage.read(character.image_path))
         if texture is not None:
-            generation.texture_path = uploads.store_png(staging, storage.upload(owner_id, project.id, "png"), texture)
+            generation.texture_path = uploads.store_source(staging, owner_id, project.id, texture)
         db.session.add(generation)
         project.updated_at = utcnow()
         db.session.commit()

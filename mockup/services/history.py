@@ -35,6 +35,16 @@ def save_to_history(owner_id: str, image_id: str, note: str = "") -> tuple[Histo
     return entry, True
 
 
+def saved_image_ids(owner_id: str, image_ids: list[str]) -> set[str]:
+    """Which of these images are already in their project's history (one query, to mark them in lists)."""
+    if not image_ids:
+        return set()
+    return set(db.session.scalars(
+        select(HistoryEntry.image_id).join(Project)
+        .where(HistoryEntry.image_id.in_(image_ids), Project.owner_id == owner_id)
+    ))
+
+
 def get_entry(owner_id: str, entry_id: str) -> HistoryEntry:
     entry = db.session.scalar(
         select(HistoryEntry).join(Project).where(HistoryEntry.id == entry_id, Project.owner_id == owner_id)

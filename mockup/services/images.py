@@ -7,7 +7,7 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from .. import storage
-from ..errors import Invalid, NotFound
+from ..errors import Invalid, NotFound, Unavailable
 from ..extensions import db
 from ..imaging.formats import encode
 from ..models import Generation, Image as ImageRow, Project
@@ -32,11 +32,17 @@ def get_image(owner_id: str, image_id: str) -> ImageRow:
     return image
 
 
-def select_image(owner_id: str, generation_id: str, image_id: str) -> ImageRow:
-    """Mark one candidate as the chosen one; the generation's other candidates are unselected."""
+def get_candidate(owner_id: str, generation_id: str, image_id: str) -> ImageRow:
+    """One of the owner's images that must be a candidate of the given generation."""
     image = get_image(owner_id, image_id)
     if image.generation_id != generation_id:
         raise NotFound("This image does not belong to this generation.", fields={"image_id": "Not in this generation."})
+    return image
+
+
+def select_image(owner_id: str, generation_id: str, image_id: str) -> ImageRow:
+    """Mark one candidate as the chosen one; the generation's other candidates are unselected."""
+    image = get_candidate(owner_id, generation_id, image_id)
     db.session.execute(update(ImageRow).where(ImageRow.generation_id == generation_id).values(selected=False))
     image.selected = True
     db.session.commit()
@@ -51,23 +57,35 @@ def download_name(image: ImageRow, ext: str, suffix: str = "") -> str:
     return f"{slug}_{generation.mode}_{generation.id[:8]}_candidate-{image.index + 1}{suffix}.{ext}"
 
 
-def download(owner_id: str, image_id: str, fmt: str = "png") -> Download:
-    """The file to send for a download in the asked format, converted once and kept beside the original."""
+def download(owner_id: str, image_id: str, fmt: str = "png", *, upscaled: bool = False) -> Download:
+    """The file to send for a download in the asked format, converted once and kept beside the original.
+    With upscaled=True it is the 2K version, which must exist already (see _upscaled_source)."""
     fmt = (fmt or "png").lower()
     if fmt not in DOWNLOAD_FORMATS:
         raise Invalid("Choose png, jpeg or webp.", fields={"format": "Choose png, jpeg or webp."})
     image = get_image(owner_id, image_id)
+    source = _upscaled_source(image) if upscaled else image.path
     ext, mimetype = DOWNLOAD_FORMATS[fmt]
-    rel = image.path if fmt == "png" else storage.variant(image.path, fmt, ext)
+    rel = source if fmt == "png" else storage.variant(source, fmt, ext)
     if not storage.exists(rel):
-        with Image.open(storage.resolve(image.path)) as original:
+        with Image.open(storage.resolve(source)) as original:
             storage.write_atomic(rel, encode(original, fmt))
-    return Download(rel, download_name(image, ext), mimetype)
+    return Download(rel, download_name(image, ext, "_2k" if upscaled else ""), mimetype)
+
+
+def _upscaled_source(image: ImageRow) -> str:
+    """The stored 2K PNG. No upscale job exists yet, so nothing is started here: asking for a missing
+    2K file is refused as unavailable rather than answered as "processing", which would never end."""
+    if not storage.exists(image.upscaled_path):
+        raise Unavailable("2K downloads are not available yet: the upscaler is still being built. "
+                          "Download the image at its generated size meanwhile.")
+    return image.upscaled_path
 
 
 def files_of_image(image: ImageRow) -> list[str]:
     rels = [image.path, image.thumbnail_path, image.upscaled_path, image.cutout_path]
-    rels += [storage.variant(image.path, fmt, ext) for fmt, (ext, _) in DOWNLOAD_FORMATS.items() if fmt != "png"]
+    for source in filter(None, (image.path, image.upscaled_path)):
+        rels += [storage.variant(source, fmt, ext) for fmt, (ext, _) in DOWNLOAD_FORMATS.items() if fmt != "png"]
     return [rel for rel in rels if rel]
 
 

@@ -2,12 +2,16 @@
 anything is written, so a rejected upload leaves no file and no row."""
 from __future__ import annotations
 
+from io import BytesIO
+
 from PIL import Image
 
 from .. import storage
 from ..errors import Invalid, ServiceError
 from ..imaging.formats import encode, thumbnail
 from ..imaging.intake import decode_upload
+
+SOURCE_JPEG_QUALITY = 95
 
 
 def decode(data: bytes | None, field: str, *, required: bool = True) -> Image.Image | None:
@@ -25,6 +29,17 @@ def decode(data: bytes | None, field: str, *, required: bool = True) -> Image.Im
 
 def store_png(staging: storage.Staging, rel: str, image: Image.Image) -> str:
     return staging.write(rel, encode(image, "png"))
+
+
+def store_source(staging: storage.Staging, owner_id: str, project_id: str, image: Image.Image) -> str:
+    """Store a generation input under uploads/. Opaque images become high-quality JPEG (no chroma
+    subsampling, so sketch lines stay crisp): a 24 MP photo takes about 0.1 s instead of 2 s as PNG.
+    Anything with transparency stays PNG."""
+    if image.mode == "RGBA":
+        return store_png(staging, storage.upload(owner_id, project_id, "png"), image)
+    buffer = BytesIO()
+    image.save(buffer, "JPEG", quality=SOURCE_JPEG_QUALITY, subsampling=0)
+    return staging.write(storage.upload(owner_id, project_id, "jpg"), buffer.getvalue())
 
 
 def store_with_thumbnail(staging: storage.Staging, rel: str, image: Image.Image) -> str:

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..errors import ServiceError
+from .messages import translate
 
 
 def register(app: Flask) -> None:
@@ -17,7 +18,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError):
         headers = {"Retry-After": str(error.retry_after)} if hasattr(error, "retry_after") else {}
-        return render_template("error.html", status=error.status, message=error.message), error.status, headers
+        message = translate(error.message)
+        return render_template("error.html", status=error.status, message=message), error.status, headers
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -1,0 +1,8 @@
+"""The JSON API (shared/API.md): thin handlers that parse the request, call one service and serialize.
+
+Importing the route modules attaches their views to the blueprint."""
+from . import auth, characters, generations, history, images, openapi, projects  # noqa: F401
+from .blueprint import bp
+from .errors import register_app_handlers
+
+__all__ = ["bp", "register_app_handlers"]

@@ -1,0 +1,52 @@
+"""/api/images: one generated image, its files, downloads (1K and 2K) and deleting it."""
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+
+from ..imaging.formats import MIME_TYPES
+from ..services import images
+from ..views.common import send_stored
+from . import serializers
+from .blueprint import bp
+from .security import login_required, owner_id
+
+
+@bp.get("/images/<image_id>")
+@login_required
+def get_image(image_id: str) -> ResponseReturnValue:
+    return jsonify(image=serializers.image(images.get_image(owner_id(), image_id)))
+
+
+@bp.get("/images/<image_id>/file")
+@login_required
+def image_file(image_id: str) -> ResponseReturnValue:
+    return send_stored(images.get_image(owner_id(), image_id).path, MIME_TYPES["png"])
+
+
+@bp.get("/images/<image_id>/thumbnail")
+@login_required
+def image_thumbnail(image_id: str) -> ResponseReturnValue:
+    return send_stored(images.get_image(owner_id(), image_id).thumbnail_path, MIME_TYPES["jpeg"])
+
+
+@bp.get("/images/<image_id>/download")
+@login_required
+def download_image(image_id: str) -> ResponseReturnValue:
+    file = images.download(owner_id(), image_id, request.args.get("format", "png"))
+    return send_stored(file.path, file.mimetype, download_name=file.filename)
+
+
+@bp.get("/images/<image_id>/download/2k")
+@login_required
+def download_image_2k(image_id: str) -> ResponseReturnValue:
+    """The 2K file once it exists; until the upscaler lands the service answers 503 UNAVAILABLE."""
+    file = images.download(owner_id(), image_id, request.args.get("format", "png"), upscaled=True)
+    return send_stored(file.path, file.mimetype, download_name=file.filename)
+
+
+@bp.delete("/images/<image_id>")
+@login_required
+def delete_image(image_id: str) -> ResponseReturnValue:
+    images.delete_image(owner_id(), image_id)
+    return "", 204

@@ -1,0 +1,63 @@
+"""Reading API request bodies: JSON objects and multipart forms, with errors that name the field.
+Only shapes and types are checked here; what the values mean is the services' business."""
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from flask import request
+from werkzeug.exceptions import BadRequest
+
+from ..errors import Invalid, UnsupportedMedia
+
+MULTIPART = "multipart/form-data"
+TRUE, FALSE = "true", "false"
+
+
+def json_object(*, optional: bool = False) -> dict[str, Any]:
+    """The JSON object sent as the body; an empty body reads as {} where the whole body is optional."""
+    raw = request.get_data(cache=True)
+    if optional and not raw.strip():
+        return {}
+    if not request.is_json:
+        raise UnsupportedMedia("Send the body as JSON with 'Content-Type: application/json'.")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise BadRequest("The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object.")
+    return body
+
+
+def text(data: Mapping[str, Any], name: str, *, required: bool = True) -> str | None:
+    """A string field; None when it is absent and optional. An empty required field counts as absent."""
+    value = data.get(name)
+    if value is None or (required and value == ""):
+        if required:
+            raise Invalid(f"The field '{name}' is required.", fields={name: "Required."})
+        return None
+    if not isinstance(value, str):
+        raise Invalid(f"The field '{name}' must be a string.", fields={name: "Must be a string."})
+    return value
+
+
+def require_multipart() -> None:
+    if request.mimetype != MULTIPART:
+        raise UnsupportedMedia("Send this request as multipart/form-data.")
+
+
+def flag(name: str, default: bool) -> bool:
+    """A multipart true/false field (shared/API.md spells them `true` and `false`)."""
+    value = request.form.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() not in (TRUE, FALSE):
+        raise Invalid(f"The field '{name}' must be true or false.", fields={name: "Use true or false."})
+    return value.lower() == TRUE
+
+
+def upload(name: str) -> bytes | None:
+    """The bytes of a multipart file field, or None when it was not sent; the services judge the content."""
+    file = request.files.get(name)
+    return file.read() if file is not None else None

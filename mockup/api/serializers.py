@@ -1,0 +1,87 @@
+"""The objects of shared/API.md, exactly: the same keys for every object of a kind, ids as strings,
+timestamps in ISO 8601 UTC, file links pointing at API routes (so a bearer token fetches them).
+
+Two fields are derived with a read-only query: a project's `image_count` and a generation's
+`queue_position`; the services own those queries."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import url_for
+
+from ..models import Character, Generation, HistoryEntry, Image, Project, User
+from ..services import generations, projects
+
+Json = dict[str, Any]
+
+
+def timestamp(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def user(row: User) -> Json:
+    return {"id": row.id, "email": row.email, "name": row.name, "created_at": timestamp(row.created_at)}
+
+
+def project(row: Project, image_count: int | None = None) -> Json:
+    if image_count is None:
+        image_count = projects.image_counts([row.id]).get(row.id, 0)
+    return {
+        "id": row.id, "name": row.name, "description": row.description,
+        "created_at": timestamp(row.created_at), "updated_at": timestamp(row.updated_at),
+        "image_count": image_count,
+    }
+
+
+def project_list(rows: list[Project]) -> list[Json]:
+    counts = projects.image_counts([row.id for row in rows])
+    return [project(row, counts.get(row.id, 0)) for row in rows]
+
+
+def character(row: Character) -> Json:
+    return {
+        "id": row.id, "project_id": row.project_id, "name": row.name,
+        "image_url": url_for("api.character_image", character_id=row.id),
+        "thumbnail_url": url_for("api.character_thumbnail", character_id=row.id),
+        "created_at": timestamp(row.created_at),
+    }
+
+
+def image(row: Image) -> Json:
+    return {
+        "id": row.id, "generation_id": row.generation_id, "index": row.index,
+        "width": row.width, "height": row.height, "format": row.format, "has_alpha": row.has_alpha,
+        "selected": row.selected,
+        "url": url_for("api.image_file", image_id=row.id),
+        "thumbnail_url": url_for("api.image_thumbnail", image_id=row.id),
+        "download_url": url_for("api.download_image", image_id=row.id),
+        "download_2k_url": url_for("api.download_image_2k", image_id=row.id),
+        "created_at": timestamp(row.created_at),
+    }
+
+
+def _error(row: Generation) -> Json | None:
+    if row.error_code is None:
+        return None
+    return {"code": row.error_code, "message": row.error_message or ""}
+
+
+def generation(row: Generation) -> Json:
+    return {
+        "id": row.id, "project_id": row.project_id, "mode": row.mode, "status": row.status,
+        "error": _error(row), "prompt": row.prompt, "preserve_structure": row.preserve_structure,
+        "transparent_background": row.transparent_background, "parent_image_id": row.parent_image_id,
+        "images": [image(item) for item in row.images],
+        "created_at": timestamp(row.created_at), "started_at": timestamp(row.started_at),
+        "finished_at": timestamp(row.finished_at), "queue_position": generations.queue_position(row),
+    }
+
+
+def history_entry(row: HistoryEntry) -> Json:
+    return {
+        "id": row.id, "project_id": row.project_id, "image": image(row.image), "note": row.note,
+        "created_at": timestamp(row.created_at),
+    }

@@ -1,0 +1,154 @@
+"""The HTML forms (Flask-WTF, so every one carries a CSRF token). Field names are the services' argument
+names, so a ServiceError's `fields` land under the right inputs. Forms check only what they can say
+better next to a field; the services stay the authority on every rule."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice, SelectField, StringField,
+    TextAreaField,
+)
+from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
+
+from .i18n import LANGUAGES
+from .models import Character
+from .services import accounts
+from .services.generations import PROMPT_MAX
+from .services.history import NOTE_MAX
+from .views.messages import translate
+
+NAME_MAX = 100
+DESCRIPTION_MAX = 2000
+
+
+class AppForm(FlaskForm):
+    """A form that also remembers the HTTP status and headers its page should be answered with."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.status = 200
+        self.headers: dict[str, str] = {}
+
+
+def valid_password(form: FlaskForm, field) -> None:
+    """The accounts service's password rule (8-64 characters, at most 72 bytes for bcrypt)."""
+    problem = accounts.password_problem(field.data or "")
+    if problem:
+        raise ValidationError(translate(problem))
+
+
+def _required() -> InputRequired:
+    return InputRequired(message=_l("This field is required."))
+
+
+def _name_field(label) -> StringField:
+    return StringField(label, validators=[
+        _required(), Length(max=NAME_MAX, message=_l("Use at most %(max)d characters.", max=NAME_MAX)),
+    ])
+
+
+def _image_field(label, *, required: bool) -> FileField:
+    validators = [FileRequired(message=_l("Choose an image file."))] if required else [Optional()]
+    return FileField(label, validators=validators, render_kw={"accept": "image/png,image/jpeg,image/webp"})
+
+
+# --- accounts ---------------------------------------------------------------------------------------------
+
+class LoginForm(AppForm):
+    email = EmailField(_l("Email"), validators=[_required()], render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[_required()],
+                             render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+class RegisterForm(AppForm):
+    email = EmailField(_l("Email"), validators=[
+        _required(), Length(max=254),
+        Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Enter a valid email address.")),
+    ], render_kw={"autocomplete": "email"})
+    name = _name_field(_l("Your name"))
+    password = PasswordField(_l("Password"), validators=[_required(), valid_password],
+                             description=_l("8 to 64 characters."), render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        _required(), EqualTo("password", message=_l("The two passwords are not the same.")),
+    ], render_kw={"autocomplete": "new-password"})
+
+
+class LanguageForm(AppForm):
+    locale = SelectField(_l("Language"), choices=[
+        SelectChoice("", _l("Same as the browser")), *(SelectChoice(code, name) for code, name in LANGUAGES.items()),
+    ])
+
+
+class PasswordForm(AppForm):
+    current_password = PasswordField(_l("Current password"), validators=[_required()],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField(_l("New password"), validators=[_required(), valid_password],
+                                 description=_l("8 to 64 characters."), render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
+        _required(), EqualTo("new_password", message=_l("The two passwords are not the same.")),
+    ], render_kw={"autocomplete": "new-password"})
+
+
+class DeleteAccountForm(AppForm):
+    password = PasswordField(_l("Your password"), validators=[_required()],
+                             render_kw={"autocomplete": "current-password"})
+
+
+# --- projects and characters ------------------------------------------------------------------------------
+
+class ProjectForm(AppForm):
+    name = _name_field(_l("Project name"))
+    description = TextAreaField(_l("Description"), validators=[
+        Length(max=DESCRIPTION_MAX, message=_l("Use at most %(max)d characters.", max=DESCRIPTION_MAX)),
+    ])
+
+
+class CharacterForm(AppForm):
+    name = _name_field(_l("Character name"))
+    image = _image_field(_l("Character image"), required=True)
+
+
+# --- generating ---------------------------------------------------------------------------------------------
+
+class GenerateForm(AppForm):
+    mode = RadioField(_l("What should happen?"), default="ip-change", validators=[_required()], choices=[
+        SelectChoice("ip-change", _l("IP change")),
+        SelectChoice("sketch-to-real", _l("Sketch to real")),
+    ])
+    source_image = _image_field(_l("Product photo or sketch"), required=True)
+    character_id = SelectField(_l("Registered character"), choices=[])
+    character_image = _image_field(_l("…or upload a character for this run"), required=False)
+    texture_image = _image_field(_l("Reference texture (optional)"), required=False)
+    prompt = TextAreaField(_l("Instructions (optional)"), validators=[
+        Length(max=PROMPT_MAX, message=_l("Use at most %(max)d characters.", max=PROMPT_MAX)),
+    ], render_kw={"rows": 3})
+    preserve_structure = BooleanField(_l("Preserve structure"), default=True)
+    transparent_background = BooleanField(_l("Transparent background"), default=False)
+
+    def offer_characters(self, characters: Iterable[Character]) -> "GenerateForm":
+        """The project's characters become the choices; any other id fails validation."""
+        self.character_id.choices = [
+            SelectChoice("", _l("None (upload one below)")), *(SelectChoice(c.id, c.name) for c in characters),
+        ]
+        return self
+
+
+class NoteForm(AppForm):
+    """Save an image to the history, with an optional note."""
+
+    note = StringField(_l("Note (optional)"), validators=[
+        Length(max=NOTE_MAX, message=_l("Use at most %(max)d characters.", max=NOTE_MAX)),
+    ])
+
+
+class SelectImageForm(AppForm):
+    image_id = HiddenField()
+
+
+class ButtonForm(AppForm):
+    """A POST that is only a button (delete, cancel, retry): nothing but the CSRF token."""

@@ -1,0 +1,48 @@
+"""IP characters of a project: the list, registering one, deleting one, and their pictures."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from ..extensions import limiter
+from ..forms import ButtonForm, CharacterForm
+from ..imaging.formats import MIME_TYPES
+from ..services import characters, projects
+from .common import owner_id, perform, render_form, run_form, send_stored, uploaded
+
+bp = Blueprint("characters", __name__)
+
+
+@bp.route("/projects/<project_id>/characters", methods=["GET", "POST"])
+@login_required
+def index(project_id: str):
+    project = projects.get_project(owner_id(), project_id)
+    form = CharacterForm()
+    done = run_form(form, lambda: characters.create_character(
+        owner_id(), project_id, form.name.data, uploaded(form.image)))
+    if done:
+        flash(_("Character “%(name)s” registered.", name=done.value.name), "success")
+        return redirect(url_for("characters.index", project_id=project_id), 303)
+    return render_form("characters/index.html", form, project=project)
+
+
+@bp.post("/characters/<character_id>/delete")
+@login_required
+def delete(character_id: str):
+    return perform(ButtonForm(), lambda: characters.delete_character(owner_id(), character_id),
+                   _("Character deleted."), url_for("projects.index"))
+
+
+@bp.get("/characters/<character_id>/image")
+@login_required
+@limiter.exempt
+def image(character_id: str):
+    return send_stored(characters.get_character(owner_id(), character_id).image_path, MIME_TYPES["png"])
+
+
+@bp.get("/characters/<character_id>/thumbnail")
+@login_required
+@limiter.exempt
+def thumbnail(character_id: str):
+    return send_stored(characters.get_character(owner_id(), character_id).thumbnail_path, MIME_TYPES["jpeg"])

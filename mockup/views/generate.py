@@ -1,0 +1,140 @@
+"""Making mockups: the generate form, a generation's page with its self-refreshing status fragment, and
+the generated images (view, select, download, delete)."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from ..extensions import limiter
+from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
+from ..imaging.formats import MIME_TYPES
+from ..models import utcnow
+from ..services import generations, history, images, projects
+from .common import owner_id, perform, render_form, run_form, send_stored, uploaded
+from .messages import engine_error
+
+bp = Blueprint("generate", __name__)
+
+INPUT_PATHS = {"source": "source_path", "character": "character_path", "texture": "texture_path"}
+
+
+@bp.route("/projects/<project_id>/generate", methods=["GET", "POST"])
+@login_required
+def new(project_id: str):
+    project = projects.get_project(owner_id(), project_id)
+    form = GenerateForm().offer_characters(project.characters)
+    done = run_form(form, lambda: generations.submit_generation(
+        owner_id(), project_id, mode=form.mode.data, source_image=uploaded(form.source_image),
+        character_id=form.character_id.data or None, character_image=uploaded(form.character_image),
+        texture_image=uploaded(form.texture_image), prompt=form.prompt.data,
+        preserve_structure=form.preserve_structure.data,
+        transparent_background=form.transparent_background.data,
+    ))
+    if done:
+        return redirect(url_for("generate.generation", generation_id=done.value.id), 303)
+    return render_form("generate/new.html", form, project=project)
+
+
+def _status_context(generation_id: str) -> dict:
+    """Everything the status fragment shows; the page and the fragment route render the same thing."""
+    generation = generations.get_generation(owner_id(), generation_id)
+    elapsed = utcnow() - generation.started_at if generation.status == "running" and generation.started_at else None
+    return {
+        "generation": generation,
+        "queue_position": generations.queue_position(generation),
+        "elapsed": elapsed,
+        "saved": history.saved_image_ids(owner_id(), [image.id for image in generation.images]),
+        "note_form": NoteForm(formdata=None),
+        "failure": engine_error(generation.error_code) if generation.status == "failed" else None,
+    }
+
+
+@bp.get("/generations/<generation_id>")
+@login_required
+def generation(generation_id: str):
+    context = _status_context(generation_id)
+    return render_template("generate/generation.html", project=context["generation"].project, **context)
+
+
+@bp.get("/generations/<generation_id>/status")
+@login_required
+@limiter.exempt  # polled every few seconds while a job runs
+def status(generation_id: str):
+    return render_template("generate/_status.html", **_status_context(generation_id))
+
+
+@bp.get("/generations/<generation_id>/<any(source, character, texture):kind>")
+@login_required
+@limiter.exempt
+def input_image(generation_id: str, kind: str):
+    """The images a generation was made from (the character is the copy taken for this run)."""
+    generation = generations.get_generation(owner_id(), generation_id)
+    return send_stored(getattr(generation, INPUT_PATHS[kind]), MIME_TYPES["png"])
+
+
+def _back_to(generation_id: str) -> str:
+    return url_for("generate.generation", generation_id=generation_id)
+
+
+@bp.post("/generations/<generation_id>/retry")
+@login_required
+def retry(generation_id: str):
+    return perform(ButtonForm(), lambda: generations.retry_generation(owner_id(), generation_id),
+                   _("The mockup is queued again."), _back_to(generation_id))
+
+
+@bp.post("/generations/<generation_id>/cancel")
+@login_required
+def cancel(generation_id: str):
+    return perform(ButtonForm(), lambda: generations.cancel_generation(owner_id(), generation_id),
+                   _("The mockup was canceled."), _back_to(generation_id))
+
+
+@bp.post("/generations/<generation_id>/select")
+@login_required
+def select(generation_id: str):
+    form = SelectImageForm()
+    return perform(form, lambda: images.select_image(owner_id(), generation_id, form.image_id.data or ""),
+                   _("Candidate selected."), _back_to(generation_id))
+
+
+@bp.get("/images/<image_id>")
+@login_required
+def image(image_id: str):
+    shown = images.get_image(owner_id(), image_id)
+    return render_template(
+        "generate/image.html", image=shown, generation=shown.generation, project=shown.generation.project,
+        saved=history.saved_image_ids(owner_id(), [shown.id]), note_form=NoteForm(formdata=None),
+    )
+
+
+@bp.get("/images/<image_id>/file")
+@login_required
+@limiter.exempt
+def image_file(image_id: str):
+    return send_stored(images.get_image(owner_id(), image_id).path, MIME_TYPES["png"])
+
+
+@bp.get("/images/<image_id>/thumbnail")
+@login_required
+@limiter.exempt
+def image_thumbnail(image_id: str):
+    return send_stored(images.get_image(owner_id(), image_id).thumbnail_path, MIME_TYPES["jpeg"])
+
+
+@bp.get("/images/<image_id>/download")
+@login_required
+def download(image_id: str):
+    """`?format=png|jpeg|webp`, sent as an attachment named after project, mode, generation and candidate."""
+    file = images.download(owner_id(), image_id, request.args.get("format", "png"))
+    return send_stored(file.path, file.mimetype, download_name=file.filename)
+
+
+@bp.post("/images/<image_id>/delete")
+@login_required
+def delete_image(image_id: str):
+    # The image's own page is gone afterwards, so the way back is always its generation's page.
+    generation_id = images.get_image(owner_id(), image_id).generation_id
+    return perform(ButtonForm(), lambda: images.delete_image(owner_id(), image_id),
+                   _("Image deleted."), _back_to(generation_id))

@@ -1,0 +1,120 @@
+/* Mockup Studio: small progressive enhancements. Every page also works without this file: a reload
+   shows a job's current state, forms submit normally, and nothing here is needed to use the app. */
+(function () {
+  "use strict";
+
+  var POLL_MS = 2500;
+
+  document.documentElement.classList.add("js");
+
+  /* A generation's status fragment fetches itself again until the job has finished
+     (data-finished="true"), so queued -> running -> candidates happens without a reload. */
+  function followStatus(fragment) {
+    var url = fragment.getAttribute("data-status-url");
+
+    function schedule(delay) {
+      window.setTimeout(refresh, delay);
+    }
+
+    function refresh() {
+      if (document.hidden) {
+        schedule(POLL_MS);
+        return;
+      }
+      fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) {
+          // Signed out (redirected to the login page) or the generation is gone: stop asking.
+          if (response.redirected || (response.status >= 400 && response.status < 500)) {
+            return null;
+          }
+          if (!response.ok) {
+            throw new Error("status " + response.status);
+          }
+          return response.text();
+        })
+        .then(function (html) {
+          if (html === null) {
+            return;
+          }
+          var next = new DOMParser().parseFromString(html, "text/html").getElementById(fragment.id);
+          if (!next) {
+            return;
+          }
+          fragment.replaceWith(next);
+          fragment = next;
+          if (next.getAttribute("data-finished") !== "true") {
+            schedule(POLL_MS);
+          }
+        })
+        .catch(function () {
+          schedule(POLL_MS * 4); // the server restarts or the network blinks: try again, more slowly
+        });
+    }
+
+    schedule(POLL_MS);
+  }
+
+  /* Forms with data-confirm ask before they submit (deleting things). */
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      return;
+    }
+    // One click, one job: a second click while the upload is on its way would queue a second mockup.
+    if (form.hasAttribute("data-submit-once")) {
+      window.setTimeout(function () {
+        form.querySelectorAll("[type=submit]").forEach(function (button) {
+          button.disabled = true;
+        });
+      }, 0);
+    }
+  });
+
+  /* Buttons disabled above come back when the browser restores the page from its back/forward cache. */
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-submit-once] [type=submit]").forEach(function (button) {
+      button.disabled = false;
+    });
+  });
+
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    // The footer's language menu applies the choice at once.
+    if (input.hasAttribute("data-autosubmit")) {
+      input.form.submit();
+    }
+    // Show the chosen image inside its drop zone.
+    if (input.hasAttribute("data-preview")) {
+      showPreview(input);
+    }
+  });
+
+  function showPreview(input) {
+    var zone = input.closest(".dropzone");
+    var preview = zone && zone.querySelector(".dropzone-preview");
+    var text = zone && zone.querySelector(".dropzone-text");
+    if (!preview) {
+      return;
+    }
+    var file = input.files && input.files[0];
+    if (preview.hasAttribute("src")) {
+      URL.revokeObjectURL(preview.src);
+      preview.removeAttribute("src");
+    }
+    preview.hidden = !file;
+    if (file) {
+      preview.src = URL.createObjectURL(file);
+      if (text) {
+        text.textContent = file.name;
+      }
+    }
+  }
+
+  document.querySelectorAll("[data-status-url]").forEach(function (fragment) {
+    if (fragment.getAttribute("data-finished") !== "true") {
+      followStatus(fragment);
+    }
+  });
+})();

@@ -1,0 +1,58 @@
+"""/api/projects/:id/characters and /api/characters: register, list, pictures, delete."""
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from .api_support import alice, assert_error, assert_shape, create_character, create_project  # noqa: F401
+from .conftest import files_under, png_bytes
+
+
+def test_register_answers_201_with_the_character(alice):
+    project = create_project(alice)
+    response = alice.post_form(f"/api/projects/{project['id']}/characters", {"name": "Bunny", "image": png_bytes((90, 90))})
+    assert response.status_code == 201 and set(response.get_json()) == {"character"}
+    character = response.get_json()["character"]
+    assert_shape(character, "character")
+    assert character["project_id"] == project["id"] and character["name"] == "Bunny"
+    assert character["image_url"] == f"/api/characters/{character['id']}/image"
+
+
+def test_list_is_items_of_characters(alice):
+    project = create_project(alice)
+    character = create_character(alice, project["id"])
+    response = alice.get(f"/api/projects/{project['id']}/characters")
+    assert response.status_code == 200 and set(response.get_json()) == {"items"}
+    assert response.get_json()["items"] == [character]
+
+
+def test_picture_and_thumbnail_are_served_to_the_owner(alice):
+    character = create_character(alice, create_project(alice)["id"])
+    picture = alice.get(character["image_url"])
+    assert picture.status_code == 200 and picture.mimetype == "image/png"
+    assert Image.open(io.BytesIO(picture.data)).size == (90, 90)
+    thumbnail = alice.get(character["thumbnail_url"])
+    assert thumbnail.mimetype == "image/jpeg"
+    assert Image.open(io.BytesIO(thumbnail.data)).size == (200, 200)
+
+
+def test_register_bad_input_names_the_field(app, alice):
+    url = f"/api/projects/{create_project(alice)['id']}/characters"
+    before = files_under(app.config["DATA_DIR"])
+    assert_error(alice.post_form(url, {"image": png_bytes()}), 422, "VALIDATION", "name")
+    assert_error(alice.post_form(url, {"name": "No picture"}), 422, "VALIDATION", "image")
+    assert_error(alice.post_form(url, {"name": "Text", "image": b"just some text"}), 415, "UNSUPPORTED_MEDIA", "image")
+    assert_error(alice.post_form(url, {"name": "Huge", "image": b"\x89PNG" + bytes(11 * 1024 * 1024)}),
+                 413, "TOO_LARGE", "image")
+    assert_error(alice.post(url, json={"name": "Json"}), 415, "UNSUPPORTED_MEDIA")
+    assert files_under(app.config["DATA_DIR"]) == before
+
+
+def test_delete_removes_the_character_and_its_files(app, alice):
+    project = create_project(alice)
+    character = create_character(alice, project["id"])
+    assert alice.delete(f"/api/characters/{character['id']}").status_code == 204
+    assert alice.get(f"/api/projects/{project['id']}/characters").get_json()["items"] == []
+    assert_error(alice.get(character["image_url"]), 404, "NOT_FOUND")
+    assert not any(name.startswith("characters/") for name in files_under(app.config["DATA_DIR"]))

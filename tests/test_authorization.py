@@ -1,0 +1,115 @@
+"""Every HTML route, found in the app's URL map so that a new route cannot be forgotten: without a
+sign-in it sends to the login page, and another user's ids answer 404 and change nothing."""
+from __future__ import annotations
+
+import tempfile
+
+import pytest
+from sqlalchemy import select
+
+from mockup import create_app
+from mockup.extensions import db
+from mockup.models import Character, Generation, HistoryEntry, Image, Project, User
+
+from .conftest import files_under
+from .studio import create_character, create_project, finished_generation, location
+
+HTML_BLUEPRINTS = {"auth", "projects", "characters", "generate", "history"}
+# Routes outside the HTML side, each covered by its own tests.
+ELSEWHERE = {"api", "system", "metrics", "static"}
+PUBLIC = {"auth.login", "auth.register"}
+METHODS = ("GET", "POST")
+
+
+def _html_routes() -> list[tuple[str, str, str]]:
+    """(endpoint, method, rule) for every HTML route; fails on a blueprint nobody has classified."""
+    app = create_app({
+        "TESTING": True, "APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "DATA_DIR": tempfile.gettempdir(), "EMBEDDED_RUNNER_AUTOSTART": False,
+    })
+    routes = []
+    for rule in app.url_map.iter_rules():
+        blueprint = rule.endpoint.split(".")[0]
+        assert blueprint in HTML_BLUEPRINTS | ELSEWHERE, f"classify the new blueprint of {rule.rule}"
+        if blueprint in HTML_BLUEPRINTS:
+            routes += [(rule.endpoint, method, rule.rule) for method in METHODS if method in rule.methods]
+    return sorted(routes, key=lambda route: (route[2], route[1]))
+
+
+ROUTES = _html_routes()
+ROUTE_IDS = [f"{method} {rule}" for _, method, rule in ROUTES]
+
+
+def build(app, endpoint: str, values: dict[str, str]) -> str:
+    with app.test_request_context():
+        adapter = app.url_map.bind("localhost")
+        return adapter.build(endpoint, values)
+
+
+def _arguments(app, endpoint: str) -> set[str]:
+    return next(rule.arguments for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+
+
+@pytest.mark.parametrize("endpoint, method, rule", ROUTES, ids=ROUTE_IDS)
+def test_needs_login(app, client, endpoint, method, rule):
+    if endpoint in PUBLIC:
+        pytest.skip("public page")
+    values = {name: "source" if name == "kind" else "0" * 32 for name in _arguments(app, endpoint)}
+    response = client.open(build(app, endpoint, values), method=method)
+    if method == "GET":
+        assert response.status_code in (302, 303)
+        assert location(response).startswith("/auth/login")
+    else:
+        assert response.status_code in (302, 303, 401, 403)
+        assert response.status_code >= 400 or location(response).startswith("/auth/login")
+
+
+@pytest.fixture
+def victim(app, client, auth):
+    """User A with one of everything; returns the ids by URL argument name."""
+    auth.register(email="a@example.com", name="A")
+    project_id = create_project(client, "A's project")
+    character_id = create_character(client, project_id)
+    generation_id, (image_id, other_image_id) = finished_generation(app, client, project_id, character_id)
+    client.post(f"/generations/{generation_id}/select", data={"image_id": image_id})
+    client.post(f"/images/{image_id}/history", data={"note": "A's note"})
+    with app.app_context():
+        entry_id = db.session.scalar(select(HistoryEntry.id))
+    return {
+        "project_id": project_id, "character_id": character_id, "generation_id": generation_id,
+        "image_id": image_id, "entry_id": entry_id, "kind": "source", "other_image_id": other_image_id,
+    }
+
+
+def snapshot(app) -> tuple:
+    """Every row of every user-owned table, and every stored file."""
+    with app.app_context():
+        rows = tuple(
+            tuple(tuple(getattr(row, column.key) for column in model.__table__.columns)
+                  for row in db.session.scalars(select(model).order_by(model.id)))
+            for model in (User, Project, Character, Generation, Image, HistoryEntry)
+        )
+        db.session.remove()
+    return rows, tuple(files_under(app.config["DATA_DIR"]))
+
+
+@pytest.mark.parametrize("endpoint, method, rule", [route for route in ROUTES if "<" in route[2]],
+                         ids=[i for i, route in zip(ROUTE_IDS, ROUTES) if "<" in route[2]])
+def test_another_users_ids_answer_404(app, client, victim, endpoint, method, rule):
+    intruder = app.test_client()
+    intruder.post("/auth/register", data={
+        "email": "b@example.com", "name": "B", "password": "another secret", "confirm": "another secret",
+    })
+    before = snapshot(app)
+    arguments = _arguments(app, endpoint)
+    assert arguments <= victim.keys(), f"teach this test the ids of {rule}"
+    url = build(app, endpoint, {name: victim[name] for name in arguments})
+    # A payload that would do damage if the route forgot to check the owner.
+    payload = {
+        "image_id": victim["other_image_id"], "name": "taken", "description": "taken", "note": "taken",
+        "mode": "sketch-to-real", "prompt": "taken", "next": "/projects",
+    }
+    response = intruder.open(url, method=method, data=payload if method == "POST" else None)
+    assert response.status_code == 404
+    assert snapshot(app) == before
+    assert client.get(f"/projects/{victim['project_id']}").status_code == 200

@@ -1,0 +1,155 @@
+"""One real browser walk through the product: a real server (embedded job runner, CSRF on, local
+engine) and Debian's Chromium driven by Playwright. Screenshots land in /tmp/shots for a human look."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from mockup import create_app
+from mockup.extensions import db
+from mockup.services import execution
+
+from .conftest import need, png_bytes
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path("/tmp/shots")
+ENGINE_DELAY_S = 3.0
+
+
+class SlowEngine:
+    """The local engine, slowed down so the page is seen waiting before the candidates arrive."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.name = engine.name
+
+    def generate(self, request):
+        time.sleep(ENGINE_DELAY_S)
+        return self.engine.generate(request)
+
+
+@pytest.fixture
+def server(app_config, monkeypatch):
+    """The app served over HTTP in a thread, like `flask run`; yields its base URL."""
+    real_get_engine = execution.get_engine
+    monkeypatch.setattr(execution, "get_engine", lambda name, config: SlowEngine(real_get_engine(name, config)))
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "EMBEDDED_RUNNER_AUTOSTART": True,
+                      "RATELIMIT_ENABLED": True})
+    with app.app_context():
+        db.create_all()
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=5)
+    app.extensions["embedded_runner"].stop()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page():
+    need(os.path.exists(CHROMIUM), "Debian chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def image_file(name: str, size, color) -> dict:
+    return {"name": name, "mimeType": "image/png", "buffer": png_bytes(size, color)}
+
+
+def test_make_a_mockup_in_the_browser(server, page):
+    page.goto(f"{server}/auth/register")
+    shot(page, "01-register")
+    page.fill("#email", "designer@example.com")
+    page.fill("#name", "Dana Designer")
+    page.fill("#password", "correct horse")
+    page.fill("#confirm", "correct horse")
+    page.click("button[type=submit] >> text=Create account")
+    page.wait_for_url(f"{server}/projects")
+
+    page.fill("#name", "Spring mugs")
+    page.fill("#description", "Ceramic mugs for the spring collection")
+    page.click("text=Create project")
+    page.wait_for_url("**/projects/*")
+    shot(page, "02-project-empty")
+
+    page.click(".subnav >> text=Characters")
+    page.fill("#name", "Bunny")
+    page.set_input_files("#image", image_file("bunny.png", (300, 300), (240, 110, 150)))
+    page.click("text=Register character")
+    page.wait_for_selector(".tile >> text=Bunny")
+    shot(page, "03-characters")
+
+    page.click(".subnav >> text=New mockup")
+    page.set_input_files("#source_image", image_file("mug.png", (640, 480), (60, 90, 200)))
+    page.select_option("#character_id", label="Bunny")
+    page.fill("#prompt", "glossy white ceramic")
+    shot(page, "04-generate-form")
+    page.click("text=Make 2 candidates")
+    page.wait_for_url("**/generations/*")
+
+    status = page.locator("#generation-status")
+    assert status.get_attribute("data-finished") == "false"
+    waiting = status.inner_text()
+    assert "Waiting for its turn" in waiting or "Making your mockups" in waiting
+    shot(page, "05-generation-waiting")
+    page.evaluate("window.marker = 1")
+    page.wait_for_selector("#generation-status[data-status=succeeded]", timeout=60_000)
+    assert page.evaluate("window.marker") == 1, "the candidates must arrive without a page load"
+    assert page.locator(".candidate").count() == 2
+    assert page.locator(".candidate >> text=local preview").count() == 2
+    page.wait_for_function("[...document.querySelectorAll('.candidate img')].every(img => img.complete && img.naturalWidth > 0)")
+    shot(page, "06-generation-done")
+
+    page.locator(".candidate").first.locator("button >> text=Select").click()
+    page.wait_for_selector(".candidate.is-selected")
+    assert page.locator(".candidate.is-selected").count() == 1
+    page.locator(".candidate").first.locator("input[name=note]").fill("Client favourite")
+    page.locator(".candidate").first.locator("text=Save to history").click()
+    page.wait_for_selector("text=Saved to the project history.")
+
+    with page.expect_download() as download_info:
+        page.locator(".candidate").first.locator("text=Download PNG").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith("_candidate-1.png")
+    assert Path(download.path()).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+    page.click(".subnav >> text=History")
+    page.wait_for_selector(".history-entry >> text=Client favourite")
+    page.wait_for_function("[...document.querySelectorAll('.history img')].every(img => img.complete && img.naturalWidth > 0)")
+    shot(page, "07-history")
+
+    page.click(".subnav >> text=Overview")
+    shot(page, "08-project")
+    page.goto(f"{server}/account")
+    shot(page, "09-account")
+
+    page.select_option("#footer-locale", "ko")  # applies at once (static/app.js)
+    page.wait_for_selector("html[lang=ko]")
+    page.click(".topnav >> text=프로젝트")
+    page.click(".project-card >> text=Spring mugs")
+    page.click(".generation-card")
+    page.wait_for_selector(".candidate >> text=로컬 미리보기")
+    shot(page, "10-generation-korean")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "11-generation-phone")
