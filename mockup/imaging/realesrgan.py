@@ -33,12 +33,12 @@ class NcnnError(RuntimeError):
 
 @cache
 def gpu_available() -> bool:
-    """Whether ncnn sees a Vulkan device. Asked once: without a Vulkan loader ncnn logs to stderr each time."""
+    """Whether ncnn sees a Vulkan device. Asked once: without a Vulkan loader, ncnn logs to stderr."""
     return ncnn.get_gpu_count() > 0
 
 
 def load_net(stem: str, use_gpu: bool) -> ncnn.Net:
-    """Load `MODEL_DIR/stem.param|.bin` once per process; a loaded ncnn net is read-only, so threads share it."""
+    """Load `MODEL_DIR/stem.param|.bin` once per process; loaded ncnn nets are read-only, so shareable."""
     with _nets_lock:
         key = (stem, use_gpu)
         if key not in _nets:

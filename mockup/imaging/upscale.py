@@ -59,7 +59,7 @@ MODELS: dict[str, ModelSpec] = {
     for spec in (
         ModelSpec(
             "realesr-animevideov3",
-            {2: "REALESRGAN_ANIMAVIDEOV3_UP2X", 3: "REALESRGAN_ANIMAVIDEOV3_UP3X", 4: "REALESRGAN_ANIMAVIDEOV3_UP4X"},
+            {scale: f"REALESRGAN_ANIMAVIDEOV3_UP{scale}X" for scale in (2, 3, 4)},
             tile=512,
         ),
         ModelSpec("realesrgan-x4plus", {4: "REALESRGAN_X4PLUS_UP4X"}, tile=96),
@@ -74,7 +74,8 @@ def model_spec(name: str) -> ModelSpec:
     try:
         return MODELS[name]
     except KeyError:
-        raise UpscaleError(f"Unknown upscale model {name!r}; choose one of: {', '.join(MODEL_NAMES)}.") from None
+        choices = ", ".join(MODEL_NAMES)
+        raise UpscaleError(f"Unknown upscale model {name!r}; choose one of: {choices}.") from None
 
 
 class Upscaler(Protocol):
@@ -145,7 +146,8 @@ class RealEsrganCli:
         with tempfile.TemporaryDirectory(prefix="mockup-upscale-") as tmp:
             source, target = Path(tmp, "in.png"), Path(tmp, "out.png")
             rgb.save(source)
-            stderr = self._run([program, "-i", str(source), "-o", str(target), "-n", self.model_name, "-s", str(scale)])
+            args = ["-i", str(source), "-o", str(target), "-n", self.model_name, "-s", str(scale)]
+            stderr = self._run([program, *args])
             return _read_output(target, (rgb.width * scale, rgb.height * scale), stderr)
 
     def _run(self, args: list[str]) -> str:
