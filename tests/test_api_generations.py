@@ -1,5 +1,5 @@
 """/api/generations: submit (202 + Location), follow (status, error, queue position), list images,
-select a candidate, and the validated-but-not-yet-available region edit."""
+select a candidate, and region edits."""
 from __future__ import annotations
 
 import io
@@ -13,7 +13,7 @@ from mockup.extensions import db
 from mockup.models import Generation
 from mockup.services import execution
 
-from .api_support import (alice, assert_error, assert_shape, create_character, create_project,  # noqa: F401
+from .api_support import (alice, assert_error, assert_shape, bob, create_character, create_project,  # noqa: F401
                           finished_generation, run_queued_jobs, submit)
 from .conftest import files_under, png_bytes
 
@@ -165,17 +165,34 @@ def assert_nothing_written(app, before_files: list[str], before_count: int) -> N
         assert db.session.scalar(select(func.count()).select_from(Generation)) == before_count
 
 
-def test_a_valid_edit_is_unavailable_for_now_and_writes_nothing(app, alice):
+def test_an_edit_answers_202_with_a_new_generation_of_the_edited_image(app, alice):
+    generation = finished_generation(app, alice)
+    image = generation["images"][0]
+    region = {"x": 10, "y": 20, "width": image["width"] - 10, "height": 30}
+    by_region = alice.post(edit_url(generation), json={"image_id": image["id"], "prompt": "make it blue", "region": region})
+    by_mask = alice.post_form(edit_url(generation), {
+        "image_id": image["id"], "prompt": "remove the logo", "mask": mask_png((image["width"], image["height"]))})
+    for response, prompt in ((by_region, "make it blue"), (by_mask, "remove the logo")):
+        assert response.status_code == 202, response.get_data(as_text=True)
+        edit = response.get_json()["generation"]
+        assert_shape(edit, "generation")
+        assert response.headers["Location"] == f"/api/generations/{edit['id']}"
+        assert (edit["status"], edit["parent_image_id"], edit["prompt"]) == ("queued", image["id"], prompt)
+        assert edit["id"] != generation["id"] and edit["mode"] == generation["mode"]
+    run_queued_jobs(app)
+    for response in (by_region, by_mask):
+        edit = alice.get(response.headers["Location"]).get_json()["generation"]
+        assert edit["status"] == "succeeded" and len(edit["images"]) == 2
+        assert {(item["width"], item["height"]) for item in edit["images"]} == {(image["width"], image["height"])}
+
+
+def test_editing_another_users_image_is_not_found(app, alice, bob):
     generation = finished_generation(app, alice)
     image = generation["images"][0]
     before = files_under(app.config["DATA_DIR"])
-    region = {"x": 10, "y": 20, "width": image["width"] - 10, "height": 30}
-    response = alice.post(edit_url(generation), json={"image_id": image["id"], "prompt": "make it blue", "region": region})
-    error = assert_error(response, 503, "UNAVAILABLE")
-    assert "not available yet" in error["message"] and int(response.headers["Retry-After"]) > 0
-    response = alice.post_form(edit_url(generation), {
-        "image_id": image["id"], "prompt": "make it blue", "mask": mask_png((image["width"], image["height"]))})
-    assert_error(response, 503, "UNAVAILABLE")
+    response = bob.post(edit_url(generation), json={
+        "image_id": image["id"], "prompt": "blue", "region": {"x": 0, "y": 0, "width": 4, "height": 4}})
+    assert_error(response, 404, "NOT_FOUND")
     assert_nothing_written(app, before, 1)
 
 

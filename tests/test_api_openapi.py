@@ -11,6 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from .api_support import OPENAPI, SHAPES, ApiClient
+from .conftest import need
 
 API_MD = Path(__file__).resolve().parents[2] / "shared" / "API.md"
 SCHEMA_OF = {"user": "User", "project": "Project", "character": "Character", "image": "Image",
@@ -61,8 +62,7 @@ def contract_objects(text: str) -> dict[str, set[str]]:
 
 
 def test_shapes_match_the_contract_page():
-    if not API_MD.exists():
-        pytest.skip(f"{API_MD} is not beside the repository")
+    need(API_MD.exists(), f"{API_MD} beside the repository")
     assert contract_objects(API_MD.read_text()) == SHAPES
 
 

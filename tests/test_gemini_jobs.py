@@ -9,17 +9,7 @@ from mockup.models import Generation
 from mockup.services import accounts, execution, generations, projects
 
 from .conftest import files_under, png_bytes
-from .fixtures_gemini import API_KEY
 from .gemini_server import slow, to_reply
-
-
-@pytest.fixture
-def gemini_app(app, gemini_server):
-    app.config.update(
-        MOCKUP_ENGINE="gemini", GEMINI_API_KEY=API_KEY, GEMINI_BASE_URL=gemini_server.url,
-        GEMINI_TIMEOUT_S=2, GEMINI_RETRY_BASE_S=0.01,
-    )
-    return app
 
 
 def run_job(app) -> Generation:

@@ -14,11 +14,13 @@ from mockup.views.messages import SERVICE_MESSAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "mockup" / "translations" / "ko" / "LC_MESSAGES"
-# The services the HTML pages call, and image intake; API-only services (tokens, edits) are not shown here.
+# The services the HTML pages call, image intake and mask decoding; the API-only tokens service is not
+# shown here.
 HTML_SOURCES = [
     *(ROOT / "mockup" / "services" / f"{name}.py"
-      for name in ("accounts", "projects", "characters", "generations", "images", "history", "uploads")),
+      for name in ("accounts", "projects", "characters", "generations", "images", "history", "uploads", "edits")),
     ROOT / "mockup" / "imaging" / "intake.py",
+    ROOT / "mockup" / "imaging" / "regions.py",
 ]
 ERRORS = {cls.__name__ for cls in (ServiceError, *ServiceError.__subclasses__())}
 
