@@ -146,6 +146,15 @@ class NoteForm(AppForm):
     ])
 
 
+class EditForm(AppForm):
+    """A region edit: the instruction, and the mask the page's canvas paints (a PNG, white = edit)."""
+
+    prompt = TextAreaField(_l("What should change in the marked part?"), validators=[
+        _required(), Length(max=PROMPT_MAX, message=_l("Use at most %(max)d characters.", max=PROMPT_MAX)),
+    ], render_kw={"rows": 3, "placeholder": _l("For example: make the ears rounder, or remove the reflection")})
+    mask = FileField(_l("Marked part"), validators=[FileRequired(message=_l("Paint the part to change first."))])
+
+
 class SelectImageForm(AppForm):
     image_id = HiddenField()
 

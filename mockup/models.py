@@ -14,6 +14,7 @@ from .extensions import db
 GENERATION_STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
 ACTIVE_STATUSES = ("queued", "running")
 FINISHED_STATUSES = ("succeeded", "failed", "canceled")
+JOB_GENERATE, JOB_EDIT = "generate-mockup", "edit-image"
 
 
 def new_id() -> str:
@@ -96,7 +97,7 @@ class Generation(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    job_type: Mapped[str] = mapped_column(String(20), default="generate-mockup")
+    job_type: Mapped[str] = mapped_column(String(20), default=JOB_GENERATE)
     mode: Mapped[str] = mapped_column(String(20))
     engine: Mapped[str] = mapped_column(String(20))
     prompt: Mapped[str] = mapped_column(Text, default="")
@@ -139,6 +140,10 @@ class Generation(db.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED_STATUSES
+
+    @property
+    def is_edit(self) -> bool:
+        return self.job_type == JOB_EDIT
 
 
 class Image(db.Model):

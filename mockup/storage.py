@@ -3,6 +3,7 @@ from anything a user sent. The database stores paths relative to DATA_DIR.
 
     uploads/{userId}/{projectId}/{uuid}.{ext}
     generations/{userId}/{projectId}/{generationId}/output_{n}.png
+    generations/{userId}/{projectId}/{generationId}/{source,mask}.png   (a region edit's inputs)
     upscaled/{imageId}_2k.png
     characters/{userId}/{characterId}.png
     ...plus a `_thumb.jpg` thumbnail beside each stored image.
@@ -55,6 +56,14 @@ def generation_dir(user_id: str, project_id: str, generation_id: str) -> str:
 
 def output(user_id: str, project_id: str, generation_id: str, index: int) -> str:
     return f"{generation_dir(user_id, project_id, generation_id)}/output_{int(index)}.png"
+
+
+def edit_input(user_id: str, project_id: str, generation_id: str, kind: str) -> str:
+    """A region edit's own copy of the image it edits ("source") or of its mask ("mask"), kept with its
+    outputs so that deleting the edited image later breaks neither a queued edit nor its history."""
+    if kind not in ("source", "mask"):
+        raise ValueError(f"unexpected edit input {kind!r}")
+    return f"{generation_dir(user_id, project_id, generation_id)}/{kind}.png"
 
 
 def character(user_id: str, character_id: str) -> str:

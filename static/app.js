@@ -112,6 +112,28 @@
     }
   }
 
+  /* Before/after comparisons: the range input over the picture moves the divider (the "after" image is
+     clipped to the right of it). Delegated, so comparisons that arrive with a status update work too. */
+  document.addEventListener("input", function (event) {
+    var range = event.target;
+    if (range.classList.contains("compare-range")) {
+      range.closest(".compare").style.setProperty("--split", range.value + "%");
+    }
+  });
+
+  /* A row of candidate buttons chooses which candidate the comparison shows as "after". */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-compare-src]");
+    if (!button) {
+      return;
+    }
+    var block = button.closest(".compare-block");
+    block.querySelector(".compare-after").src = button.getAttribute("data-compare-src");
+    block.querySelectorAll("[data-compare-src]").forEach(function (other) {
+      other.setAttribute("aria-pressed", String(other === button));
+    });
+  });
+
   document.querySelectorAll("[data-status-url]").forEach(function (fragment) {
     if (fragment.getAttribute("data-finished") !== "true") {
       followStatus(fragment);

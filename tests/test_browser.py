@@ -1,13 +1,16 @@
-"""One real browser walk through the product: a real server (embedded job runner, CSRF on, local
-engine) and Debian's Chromium driven by Playwright. Screenshots land in /tmp/shots for a human look."""
+"""Real browser walks through the product: a real server (embedded job runner, CSRF on, local engine)
+and Debian's Chromium driven by Playwright. Screenshots land in /tmp/shots for a human look."""
 from __future__ import annotations
 
+import io
 import os
 import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from werkzeug.serving import make_server
 
 from mockup import create_app
@@ -31,6 +34,10 @@ class SlowEngine:
     def generate(self, request):
         time.sleep(ENGINE_DELAY_S)
         return self.engine.generate(request)
+
+    def edit(self, request):
+        time.sleep(ENGINE_DELAY_S)
+        return self.engine.edit(request)
 
 
 @pytest.fixture
@@ -77,20 +84,31 @@ def image_file(name: str, size, color) -> dict:
     return {"name": name, "mimeType": "image/png", "buffer": png_bytes(size, color)}
 
 
-def test_make_a_mockup_in_the_browser(server, page):
+def sign_up_with_a_project(page, server: str, screenshots: bool = False) -> None:
+    """Register through the form and create the project "Spring mugs"; its page is open afterwards."""
     page.goto(f"{server}/auth/register")
-    shot(page, "01-register")
+    if screenshots:
+        shot(page, "01-register")
     page.fill("#email", "designer@example.com")
     page.fill("#name", "Dana Designer")
     page.fill("#password", "correct horse")
     page.fill("#confirm", "correct horse")
     page.click("button[type=submit] >> text=Create account")
     page.wait_for_url(f"{server}/projects")
-
     page.fill("#name", "Spring mugs")
     page.fill("#description", "Ceramic mugs for the spring collection")
     page.click("text=Create project")
     page.wait_for_url("**/projects/*")
+
+
+def wait_for_candidates(page) -> None:
+    """On a generation's page: the job finishes without a reload and both candidates' pictures load."""
+    page.wait_for_selector("#generation-status[data-status=succeeded]", timeout=60_000)
+    page.wait_for_function("[...document.querySelectorAll('.candidate img')].every(img => img.complete && img.naturalWidth > 0)")
+
+
+def test_make_a_mockup_in_the_browser(server, page):
+    sign_up_with_a_project(page, server, screenshots=True)
     shot(page, "02-project-empty")
 
     page.click(".subnav >> text=Characters")
@@ -114,11 +132,10 @@ def test_make_a_mockup_in_the_browser(server, page):
     assert "Waiting for its turn" in waiting or "Making your mockups" in waiting
     shot(page, "05-generation-waiting")
     page.evaluate("window.marker = 1")
-    page.wait_for_selector("#generation-status[data-status=succeeded]", timeout=60_000)
+    wait_for_candidates(page)
     assert page.evaluate("window.marker") == 1, "the candidates must arrive without a page load"
     assert page.locator(".candidate").count() == 2
     assert page.locator(".candidate >> text=local preview").count() == 2
-    page.wait_for_function("[...document.querySelectorAll('.candidate img')].every(img => img.complete && img.naturalWidth > 0)")
     shot(page, "06-generation-done")
 
     page.locator(".candidate").first.locator("button >> text=Select").click()
@@ -153,3 +170,79 @@ def test_make_a_mockup_in_the_browser(server, page):
     shot(page, "10-generation-korean")
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "11-generation-phone")
+
+
+def fetch_pixels(page, url: str) -> np.ndarray:
+    """An image the signed-in browser may see, decoded (the request shares the page's cookies)."""
+    return np.asarray(Image.open(io.BytesIO(page.request.get(url).body())).convert("RGB")).astype(int)
+
+
+def test_edit_a_region_in_the_browser(server, page):
+    sign_up_with_a_project(page, server)
+    page.click(".subnav >> text=New mockup")
+    page.check("input[value=sketch-to-real]")
+    page.set_input_files("#source_image", image_file("sketch.png", (640, 480), (60, 90, 200)))
+    page.click("text=Make 2 candidates")
+    page.wait_for_url("**/generations/*")
+    wait_for_candidates(page)
+    assert page.locator(".compare-block .compare").count() == 1, "source and candidate side by side"
+
+    page.locator(".candidate-media").first.click()
+    page.wait_for_url("**/images/*")
+    parent_url = page.url
+    canvas = page.locator(".region-stage canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    scale = page.evaluate("c => c.width / c.getBoundingClientRect().width", canvas.element_handle())
+    # A brush stroke from 30 % to 60 % across, at 40 % down: painted with the mouse, point by point.
+    start, end, row = box["x"] + 0.3 * box["width"], box["x"] + 0.6 * box["width"], box["y"] + 0.4 * box["height"]
+    page.mouse.move(start, row)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(start + (end - start) * step / 20, row + 6 * np.sin(step / 3))
+    page.mouse.up()
+    assert page.locator("[data-action=undo]").is_enabled()
+    page.click("[data-tool=box]")  # a box, then undone: only the stroke is sent
+    page.mouse.move(box["x"] + 10, box["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 80, box["y"] + 60)
+    page.mouse.up()
+    page.click("[data-action=undo]")
+    page.fill("#prompt", "remove the pattern here")
+    shot(page, "12-edit-painted")
+    page.click("text=Make 2 edited versions")
+    page.wait_for_url("**/generations/*")
+    assert page.locator("h1").inner_text() == "Region edit"
+    wait_for_candidates(page)
+    assert page.locator(".candidate").count() == 2
+
+    compare = page.locator(".compare-block .compare")
+    compare.scroll_into_view_if_needed()
+    area = compare.bounding_box()
+    page.mouse.click(area["x"] + 0.25 * area["width"], area["y"] + area["height"] / 2)
+    split = float(page.locator(".compare-block .compare-range").input_value())
+    assert 15 < split < 35
+    assert page.evaluate("f => f.style.getPropertyValue('--split')", compare.element_handle()) == f"{split:g}%"
+    page.click(".compare-choices >> text=Candidate 2")
+    second = page.locator(".candidate").nth(1).get_attribute("data-image-id")
+    assert page.locator(".compare-block .compare-after").get_attribute("src") == f"/images/{second}/file"
+    shot(page, "13-edit-compare")
+
+    # Only the painted stroke changed: every differing pixel lies within the brush's reach of it.
+    parent = fetch_pixels(page, parent_url + "/file")
+    reach = 32 * scale / 2 + 4 + 8  # brush radius in image pixels, the feather, the stroke's wobble
+    for image_id in (page.locator(".candidate").nth(n).get_attribute("data-image-id") for n in range(2)):
+        changed = np.argwhere((fetch_pixels(page, f"{server}/images/{image_id}/file") != parent).any(axis=2))
+        assert len(changed) > 100
+        ys, xs = changed[:, 0], changed[:, 1]
+        assert (start - box["x"]) * scale - reach <= xs.min() and xs.max() <= (end - box["x"]) * scale + reach
+        assert abs(ys.mean() - (row - box["y"]) * scale) < reach
+
+    page.locator(".candidate-media").first.click()
+    page.wait_for_url("**/images/*")
+    assert page.locator(".lineage-step").count() == 3  # source -> candidate -> this edit
+    assert page.locator(".lineage-step.is-current >> text=Edit 1").count() == 1
+    shot(page, "14-edit-lineage")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator("#edit-region").scroll_into_view_if_needed()
+    shot(page, "15-edit-phone")

@@ -63,5 +63,5 @@ def edit_image(generation_id: str) -> ResponseReturnValue:
         data = json_object()
         region, mask = data.get("region"), None
     generation = edits.submit_edit(
-        owner_id(), generation_id, text(data, "image_id"), text(data, "prompt"), region=region, mask=mask)
+        owner_id(), generation_id, text(data, "image_id"), text(data, "prompt"), region=region, mask_png=mask)
     return _accepted(generation)

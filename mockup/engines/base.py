@@ -32,6 +32,22 @@ class GenerationRequest:
     candidates: int = 2
 
 
+@dataclass(frozen=True)
+class EditRequest:
+    """Change one region of an image. `mask` is an "L" image the size of `image`, white where the edit
+    goes; `marked` is `image` with that region visibly marked, for models that take no mask.
+
+    Engines return whole images; blending them into `image` only inside the mask is the job layer's
+    work (mockup.imaging.regions.composite_edit), so no engine can change a pixel outside the region.
+    """
+
+    image: Image.Image
+    mask: Image.Image
+    marked: Image.Image
+    instruction: str
+    candidates: int = 2
+
+
 @dataclass
 class Usage:
     input_tokens: int = 0
@@ -64,3 +80,5 @@ class Engine(Protocol):
     name: str
 
     def generate(self, request: GenerationRequest) -> GenerationResult: ...
+
+    def edit(self, request: EditRequest) -> GenerationResult: ...

@@ -27,12 +27,14 @@ from .base import (
     INVALID_IMAGE,
     TIMEOUT,
     UNKNOWN,
+    EditRequest,
     EngineError,
     GenerationRequest,
     GenerationResult,
     Usage,
 )
-from .prompts import build_prompt
+from ..imaging.regions import MARK_COLOUR_NAME
+from .prompts import build_edit_prompt, build_prompt
 
 logger = logging.getLogger(__name__)
 
@@ -170,20 +172,25 @@ class GeminiEngine:
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         """Make `request.candidates` calls at once; one call that finally fails fails the request."""
-        contents = _contents(request)
+        return self._candidates(_contents(request), request.source.size, request.candidates)
+
+    def edit(self, request: EditRequest) -> GenerationResult:
+        """Send the original, its marked copy and the instruction; Gemini takes no mask, so the region is
+        named by the mark. The answers are whole images, composited into the original by the job."""
+        prompt = build_edit_prompt(request.instruction, MARK_COLOUR_NAME)
+        contents = [types.Part.from_text(text=prompt)] + _image_parts([request.image, request.marked])
+        return self._candidates(contents, request.image.size, request.candidates)
+
+    def _candidates(self, contents: list[types.Part], size: tuple[int, int], count: int) -> GenerationResult:
+        """`count` concurrent calls with the same contents, answered at the ratio nearest to `size`."""
         config = types.GenerateContentConfig(
             response_modalities=["TEXT", "IMAGE"],
-            image_config=types.ImageConfig(
-                aspect_ratio=closest_aspect_ratio(*request.source.size), image_size=IMAGE_SIZE
-            ),
+            image_config=types.ImageConfig(aspect_ratio=closest_aspect_ratio(*size), image_size=IMAGE_SIZE),
         )
         # The with-block keeps the client referenced until every call has ended: a client that is
         # garbage-collected closes its HTTP connections under the calls still using them.
-        with self._client() as client, ThreadPoolExecutor(
-            max_workers=request.candidates, thread_name_prefix="gemini"
-        ) as pool:
-            futures = [pool.submit(self._generate_one, client, contents, config)
-                       for _ in range(request.candidates)]
+        with self._client() as client, ThreadPoolExecutor(max_workers=count, thread_name_prefix="gemini") as pool:
+            futures = [pool.submit(self._generate_one, client, contents, config) for _ in range(count)]
             outcomes = [future.result() for future in futures]
         usage = Usage()
         for _, call_usage in outcomes:
@@ -246,9 +253,11 @@ def _contents(request: GenerationRequest) -> list[types.Part]:
         has_texture=request.texture is not None,
         transparent_background=request.transparent_background,
     )
-    return [types.Part.from_text(text=prompt)] + [
-        types.Part.from_bytes(data=_png_bytes(image), mime_type="image/png") for image in images
-    ]
+    return [types.Part.from_text(text=prompt)] + _image_parts(images)
+
+
+def _image_parts(images: list[Image.Image]) -> list[types.Part]:
+    return [types.Part.from_bytes(data=_png_bytes(image), mime_type="image/png") for image in images]
 
 
 def _png_bytes(image: Image.Image) -> bytes:

@@ -4,7 +4,9 @@ It lets the whole product run with no API key and in tests, and its results are 
 preview" in the UI. It is honest about what it does: IP change really swaps the print on the product for
 the chosen character, and sketch to real really renders the sketch's own shapes. The candidates differ in
 placement and lighting (IP change) or in material and light (sketch), so choosing between them means
-something. The same request always gives the same pixels. The text prompt is not interpreted.
+something. The same request always gives the same pixels. The text prompt of a generation is not
+interpreted; an edit's instruction is read only for a colour name (recolour), anything else paints the
+region out (removal), and the two candidates are two honest variants of that one operation.
 """
 from __future__ import annotations
 
@@ -13,12 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageEnhance
 
-from mockup.engines.base import INVALID_IMAGE, EngineError, GenerationRequest, GenerationResult
-from mockup.imaging import compose, sketch
+from mockup.engines.base import INVALID_IMAGE, EditRequest, EngineError, GenerationRequest, GenerationResult
+from mockup.engines.colour_words import named_colour
+from mockup.imaging import compose, retouch, sketch
 from mockup.imaging.formats import flatten
 from mockup.imaging.matting import cut_out, foreground_alpha
 
 OUTPUT_LONG_SIDE = 1024  # what Gemini returns at "1K"
+# Removal variants: Telea's method with a tight radius, then Navier-Stokes drawing from further out.
+REMOVALS = ((False, 5), (True, 9))
 TEXTURE_OPACITY = 0.25  # a hint of the reference material; the photo stays in charge
 
 
@@ -59,6 +64,13 @@ class LocalEngine:
             images = [_stylise(image) for image in images]
         return GenerationResult(images=images)
 
+    def edit(self, request: EditRequest) -> GenerationResult:
+        """Recolour the region when the instruction names a colour (candidate 1 repaints it in that
+        colour, candidate 2 tints it and keeps its lightness), else paint out what is there. Images come
+        back at the original's size; the job blends them in only inside the region."""
+        colour = named_colour(request.instruction)
+        return GenerationResult(images=[_edited(request, colour, index) for index in range(request.candidates)])
+
     def _ip_change(self, request: GenerationRequest, source: Image.Image) -> list[Image.Image]:
         if request.character is None:
             raise EngineError(INVALID_IMAGE, "Choose a character to put on the product.")
@@ -86,6 +98,14 @@ class LocalEngine:
                           plain_background=request.transparent_background)
             for index in range(request.candidates)
         ]
+
+
+def _edited(request: EditRequest, colour: tuple[int, int, int] | None, index: int) -> Image.Image:
+    """One edit candidate: a recolour when a colour was named, else a removal."""
+    if colour is not None:
+        return retouch.recolour(request.image, request.mask, colour, keep_lightness=index % 2 == 1)
+    navier_stokes, radius = REMOVALS[index % len(REMOVALS)]
+    return retouch.remove(request.image, request.mask, navier_stokes=navier_stokes, radius=radius)
 
 
 def _place(base: np.ndarray, character: Image.Image, region: compose.Box, exposure: float,

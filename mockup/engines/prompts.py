@@ -1,8 +1,8 @@
 """The instructions sent to the image model, built from the request's options.
 
-A pure function with no SDK in sight, so it is unit-tested on its own and the region-edit feature can
-reuse the same wording. Images follow the text in a fixed order (source, character for ip-change,
-texture), and the prompt names them by that position because the model sees only one list of parts.
+Pure functions with no SDK in sight, so they are unit-tested on their own. Images follow the text in a
+fixed order (source, character for ip-change, texture; for an edit, the original then its marked copy),
+and the prompt names them by that position because the model sees only one list of parts.
 """
 from __future__ import annotations
 
@@ -37,6 +37,19 @@ TRANSPARENT_BACKGROUND = (
     "background with no other objects, no checkerboard pattern and no cast shadow; the background "
     "will be cut out afterwards."
 )
+EDIT = (
+    "Image 1 is a finished product mockup. Image 2 is the same picture with one region marked: it is "
+    "tinted {colour} and outlined in solid {colour}. "
+    "Change only what is inside the marked region, following the designer's instruction below, and blend "
+    "the change naturally into its surroundings. "
+    "Keep everything outside the marked region exactly as in image 1: the same framing, composition, "
+    "product, colours, lighting and detail."
+)
+EDIT_INSTRUCTION = "The designer's instruction for the marked region: {instruction}"
+EDIT_CLOSING = (
+    "Return the whole of image 1 with this change applied, at the same framing, as one photorealistic "
+    "image without any {colour} tint or outline."
+)
 MODE_INSTRUCTIONS: dict[str, str] = {"ip-change": IP_CHANGE, "sketch-to-real": SKETCH_TO_REAL}
 USER_PROMPT = "Additional instructions from the designer: {prompt}"
 CLOSING = "Return one photorealistic image."
@@ -65,6 +78,16 @@ def build_prompt(
         lines.append(USER_PROMPT.format(prompt=user_prompt.strip()))
     lines.append(CLOSING)
     return "\n".join(lines)
+
+
+def build_edit_prompt(instruction: str, mark_colour: str = "magenta") -> str:
+    """The instruction text for a region edit; the images follow it as the original, then its marked
+    copy (mockup.imaging.regions.mark_region draws the mark in `mark_colour`)."""
+    return "\n".join([
+        EDIT.format(colour=mark_colour),
+        EDIT_INSTRUCTION.format(instruction=instruction.strip()),
+        EDIT_CLOSING.format(colour=mark_colour),
+    ])
 
 
 def _image_numbers(mode: Mode, has_texture: bool) -> dict[str, int]:

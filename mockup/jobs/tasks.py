@@ -8,7 +8,8 @@ from ..services import execution
 
 @shared_task(name="mockup.generate_mockup", acks_late=True, reject_on_worker_lost=True)
 def generate_mockup(generation_id: str) -> str | None:
-    """Run one delivery of a generation job (a duplicate delivery claims nothing and returns None)."""
+    """Run one delivery of a generation job of any job_type (a mockup or a region edit: execution picks
+    the work from the row); a duplicate delivery claims nothing and returns None."""
     return execution.run_generation(generation_id)
 
 

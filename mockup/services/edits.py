@@ -1,49 +1,97 @@
 """Region edits of a generated image (DESIGN.md section 6, "Partial edit").
 
-The request is validated in full now, so clients can be written against the final behaviour; the
-edit-image job itself arrives with the imaging work, and until then a valid request is refused as
-unavailable with nothing written.
+An edit is a generation of its own (job `edit-image`, high priority) whose parent is the edited image:
+it keeps its own copy of that image and of the mask, so the chain of edits survives deleting any step.
+The edit job (services/execution.py) lets the engine answer with whole images and blends only the marked
+region of each into the parent, so nothing outside the region can change.
 """
 from __future__ import annotations
 
-from io import BytesIO
 from typing import Any, Mapping
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
+from sqlalchemy import select
 
-from ..errors import Invalid, TooLarge, Unavailable, UnsupportedMedia
-from ..imaging.intake import MAX_UPLOAD_BYTES
-from ..models import Generation, Image as ImageRow
-from .generations import PROMPT_MAX
-from .images import get_candidate
+from .. import jobs, storage
+from ..errors import Invalid
+from ..extensions import db
+from ..imaging.regions import REGION_KEYS, mask_from_png
+from ..models import JOB_EDIT, Generation, Image as ImageRow, new_id, utcnow
+from . import uploads
+from .execution import requeue_deadline
+from .generations import PRIORITY_HIGH, PROMPT_MAX, ensure_room
+from .images import get_candidate, get_image
 
-REGION_KEYS = ("x", "y", "width", "height")
-MASK_WHITE = 128  # a mask pixel at or above this grey level is part of the edit
+MAX_LINEAGE = 100  # a guard only: a chain is built by users one edit at a time
 
 
 def submit_edit(owner_id: str, generation_id: str, image_id: str, prompt: str, *,
-                region: Mapping[str, Any] | None = None, mask: bytes | None = None) -> Generation:
-    """Validate an edit of one candidate: an instruction plus either a pixel rectangle or a PNG mask the
-    size of the image. Raises Unavailable after validation until the edit job exists."""
-    image = get_candidate(owner_id, generation_id, image_id)
-    _check_prompt(prompt)
-    if (region is None) == (mask is None):
+                region: Mapping[str, Any] | None = None, mask_png: bytes | None = None) -> Generation:
+    """Queue an edit of one candidate: an instruction plus either a pixel rectangle or a PNG mask the
+    size of the image (white = edit). Everything is validated before anything is written."""
+    parent = get_candidate(owner_id, generation_id, image_id)
+    prompt = _checked_prompt(prompt)
+    if (region is None) == (mask_png is None):
         raise Invalid("Mark the part to edit with either a region or a mask.",
                       fields={"region": "Give a region or a mask.", "mask": "Give a region or a mask."})
     if region is not None:
-        _check_region(region, image)
+        _check_region(region, parent)
+        mask = None
     else:
-        _check_mask(mask, image)
-    raise Unavailable("Region edits are not available yet: they arrive with the next imaging update. "
-                      "Generate again with a more precise prompt meanwhile.")
+        mask = mask_from_png(mask_png, (parent.width, parent.height))
+    ensure_room()
+    return _queue(parent, prompt, region, mask)
 
 
-def _check_prompt(prompt: str) -> None:
+def _queue(parent: ImageRow, prompt: str, region: Mapping[str, Any] | None, mask: Image.Image | None) -> Generation:
+    """Store the edit's inputs beside its future outputs, commit the row, then hand it to the runner."""
+    source = parent.generation
+    generation = Generation(
+        id=new_id(), project_id=source.project_id, owner_id=source.owner_id, job_type=JOB_EDIT,
+        mode=source.mode, engine=source.engine, prompt=prompt, parent_image_id=parent.id,
+        priority=PRIORITY_HIGH, lease_until=requeue_deadline(),
+    )
+    with storage.staged() as staging:
+        generation.source_path = staging.write(_input_path(generation, "source"), storage.read(parent.path))
+        if mask is None:
+            generation.edit_region = {key: region[key] for key in REGION_KEYS}
+        else:
+            generation.edit_region = {"mask": uploads.store_png(staging, _input_path(generation, "mask"), mask)}
+        db.session.add(generation)
+        source.project.updated_at = utcnow()
+        db.session.commit()
+    jobs.enqueue(generation.id, generation.priority)
+    return generation
+
+
+def _input_path(generation: Generation, kind: str) -> str:
+    return storage.edit_input(generation.owner_id, generation.project_id, generation.id, kind)
+
+
+def lineage(owner_id: str, image_id: str) -> list[ImageRow]:
+    """The images an image was edited from, oldest first, ending with the image itself. The chain
+    stops early where a parent image was deleted."""
+    chain = [get_image(owner_id, image_id)]
+    while len(chain) < MAX_LINEAGE and (parent := chain[0].generation.parent_image) is not None:
+        chain.insert(0, parent)
+    return chain
+
+
+def edits_of(owner_id: str, image_id: str) -> list[Generation]:
+    """The edits made from an image, oldest first."""
+    return list(db.session.scalars(
+        select(Generation).where(Generation.parent_image_id == image_id, Generation.owner_id == owner_id)
+        .order_by(Generation.created_at)
+    ))
+
+
+def _checked_prompt(prompt: str | None) -> str:
     prompt = (prompt or "").strip()
     if not prompt:
         raise Invalid("Say what to change in the marked part.", fields={"prompt": "Enter an instruction."})
     if len(prompt) > PROMPT_MAX:
         raise Invalid(f"Keep the prompt under {PROMPT_MAX} characters.", fields={"prompt": "Too long."})
+    return prompt
 
 
 def _check_region(region: Mapping[str, Any], image: ImageRow) -> None:
@@ -54,27 +102,11 @@ def _check_region(region: Mapping[str, Any], image: ImageRow) -> None:
     for key in REGION_KEYS:
         value = region.get(key)
         if not isinstance(value, int) or isinstance(value, bool):
-            raise Invalid(f"region.{key} must be a whole number of pixels.", fields={f"region.{key}": "Not a whole number."})
+            raise Invalid(f"region.{key} must be a whole number of pixels.",
+                          fields={f"region.{key}": "Not a whole number."})
     x, y, width, height = (region[key] for key in REGION_KEYS)
     if width <= 0 or height <= 0:
         raise Invalid("The region must have a positive width and height.", fields={"region": "Empty region."})
     if x < 0 or y < 0 or x + width > image.width or y + height > image.height:
         raise Invalid(f"The region must lie inside the image ({image.width}x{image.height} pixels).",
                       fields={"region": "Outside the image."})
-
-
-def _check_mask(data: bytes, image: ImageRow) -> None:
-    """A PNG exactly the image's size with some white in it. The size is read from the header before
-    any pixel is decoded, so an oversized file costs nothing."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise TooLarge("The mask is larger than 10 MB.", fields={"mask": "Too large."})
-    try:
-        with Image.open(BytesIO(data), formats=["PNG"]) as opened:
-            if opened.size != (image.width, image.height):
-                raise Invalid(f"The mask must be {image.width}x{image.height} pixels, the size of the image.",
-                              fields={"mask": "Wrong size."})
-            mask = opened.convert("L")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise UnsupportedMedia("The mask must be a PNG image.", fields={"mask": "Not a PNG image."}) from None
-    if mask.getextrema()[1] < MASK_WHITE:
-        raise Invalid("The mask has no white area: paint the part to edit in white.", fields={"mask": "Nothing marked."})

@@ -1,10 +1,14 @@
 """Running a generation job: claim, call the engine, store the outputs, finish. The database row is the
 source of truth (DESIGN.md section 4): the claim is one conditional UPDATE, so a second delivery of the
-same job does nothing, and outputs become visible only together with the row that marks success."""
+same job does nothing, and outputs become visible only together with the row that marks success.
+
+Every job type (the row's job_type: a mockup, a region edit) goes through the same claim and finish;
+only the engine call in between differs."""
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Callable
 
 from flask import current_app
 from PIL import Image
@@ -12,10 +16,11 @@ from sqlalchemy import select, update
 
 from .. import storage
 from ..engines import get_engine
-from ..engines.base import UNKNOWN, EngineError, GenerationRequest, GenerationResult
+from ..engines.base import UNKNOWN, EditRequest, Engine, EngineError, GenerationRequest, GenerationResult
 from ..extensions import db
+from ..imaging import regions
 from ..imaging.formats import encode, thumbnail
-from ..models import Generation, Image as ImageRow, new_id, utcnow
+from ..models import JOB_EDIT, JOB_GENERATE, Generation, Image as ImageRow, new_id, utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -44,13 +49,35 @@ def _load(rel: str | None) -> Image.Image | None:
         return image.copy()
 
 
-def _request_for(generation: Generation) -> GenerationRequest:
-    return GenerationRequest(
+def _generate(generation: Generation, engine: Engine) -> GenerationResult:
+    return engine.generate(GenerationRequest(
         mode=generation.mode, source=_load(generation.source_path), character=_load(generation.character_path),
         texture=_load(generation.texture_path), prompt=generation.prompt,
         preserve_structure=generation.preserve_structure,
         transparent_background=generation.transparent_background,
-    )
+    ))
+
+
+def _edit(generation: Generation, engine: Engine) -> GenerationResult:
+    """The engine returns whole images; only their region is blended into the parent here, so no engine
+    can change a pixel outside it (DESIGN.md section 6, "Partial edit")."""
+    parent = _load(generation.source_path)
+    mask = _edit_mask(generation.edit_region, parent.size)
+    result = engine.edit(EditRequest(
+        image=parent, mask=mask, marked=regions.mark_region(parent, mask), instruction=generation.prompt,
+    ))
+    result.images = [regions.composite_edit(parent, image, mask) for image in result.images]
+    return result
+
+
+def _edit_mask(edit_region: dict, size: tuple[int, int]) -> Image.Image:
+    """edit_region is a pixel rectangle, or names the stored PNG mask (services/edits.py writes both)."""
+    if "mask" in edit_region:
+        return _load(edit_region["mask"]).convert("L")
+    return regions.mask_from_region(size, *(edit_region[key] for key in regions.REGION_KEYS))
+
+
+JOBS: dict[str, Callable[[Generation, Engine], GenerationResult]] = {JOB_GENERATE: _generate, JOB_EDIT: _edit}
 
 
 def run_generation(generation_id: str) -> str | None:
@@ -62,7 +89,7 @@ def run_generation(generation_id: str) -> str | None:
     generation = db.session.get(Generation, generation_id)
     try:
         engine = get_engine(generation.engine, current_app.config)
-        result = engine.generate(_request_for(generation))
+        result = JOBS[generation.job_type](generation, engine)
     except EngineError as error:
         return _fail(generation_id, attempt, error.code, error.message)
     except Exception:

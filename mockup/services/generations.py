@@ -63,7 +63,8 @@ def queue_position(generation: Generation) -> int | None:
     return (ahead or 0) + 1
 
 
-def _ensure_room() -> None:
+def ensure_room() -> None:
+    """Refuse new work while QUEUE_LIMIT jobs already wait, so a burst cannot queue hours of work."""
     if queued_count() >= current_app.config["QUEUE_LIMIT"]:
         raise QueueFull("The queue is full right now. Please try again in a minute.")
 
@@ -104,7 +105,7 @@ def submit_generation(
     source = uploads.decode(source_image, "source_image")
     uploaded_character = uploads.decode(character_image, "character_image", required=False)
     texture = uploads.decode(texture_image, "texture_image", required=False)
-    _ensure_room()
+    ensure_room()
 
     generation = Generation(
         id=new_id(), project_id=project.id, owner_id=owner_id, mode=mode,
@@ -135,7 +136,7 @@ def retry_generation(owner_id: str, generation_id: str) -> Generation:
     generation = get_generation(owner_id, generation_id)
     if generation.status not in ("failed", "canceled"):
         raise Conflict("Only a failed or canceled generation can be tried again.")
-    _ensure_room()
+    ensure_room()
     generation.status, generation.error_code, generation.error_message = "queued", None, None
     generation.attempts, generation.lease_until = 0, requeue_deadline()
     generation.queued_at, generation.started_at, generation.finished_at = utcnow(), None, None

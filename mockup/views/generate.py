@@ -1,5 +1,5 @@
 """Making mockups: the generate form, a generation's page with its self-refreshing status fragment, and
-the generated images (view, select, download, delete)."""
+the generated images (view, select, download, delete, edit a region)."""
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from ..extensions import limiter
-from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
+from ..forms import ButtonForm, EditForm, GenerateForm, NoteForm, SelectImageForm
 from ..imaging.formats import MIME_TYPES
 from ..models import utcnow
-from ..services import generations, history, images, projects
-from .common import owner_id, perform, render_form, run_form, send_stored, uploaded
+from ..services import edits, generations, history, images, projects
+from .common import owner_id, perform, render_form, run_form, send_stored, stored_type, uploaded
 from .messages import engine_error
 
 bp = Blueprint("generate", __name__)
@@ -69,8 +69,8 @@ def status(generation_id: str):
 @limiter.exempt
 def input_image(generation_id: str, kind: str):
     """The images a generation was made from (the character is the copy taken for this run)."""
-    generation = generations.get_generation(owner_id(), generation_id)
-    return send_stored(getattr(generation, INPUT_PATHS[kind]), MIME_TYPES["png"])
+    rel = getattr(generations.get_generation(owner_id(), generation_id), INPUT_PATHS[kind])
+    return send_stored(rel, stored_type(rel))
 
 
 def _back_to(generation_id: str) -> str:
@@ -99,14 +99,34 @@ def select(generation_id: str):
                    _("Candidate selected."), _back_to(generation_id))
 
 
+def _image_context(image_id: str) -> dict:
+    """What an image's page shows: the image, the chain of edits that led to it, the edits made from it."""
+    chain = edits.lineage(owner_id(), image_id)
+    shown = chain[-1]
+    return {
+        "image": shown, "generation": shown.generation, "project": shown.generation.project,
+        "chain": chain, "edits": edits.edits_of(owner_id(), shown.id),
+        "saved": history.saved_image_ids(owner_id(), [shown.id]), "note_form": NoteForm(formdata=None),
+    }
+
+
 @bp.get("/images/<image_id>")
 @login_required
 def image(image_id: str):
+    return render_template("generate/image.html", form=EditForm(formdata=None), **_image_context(image_id))
+
+
+@bp.post("/images/<image_id>/edit")
+@login_required
+def edit(image_id: str):
+    """The region editor's form: the instruction and the painted mask; on success the new edit's page."""
     shown = images.get_image(owner_id(), image_id)
-    return render_template(
-        "generate/image.html", image=shown, generation=shown.generation, project=shown.generation.project,
-        saved=history.saved_image_ids(owner_id(), [shown.id]), note_form=NoteForm(formdata=None),
-    )
+    form = EditForm()
+    done = run_form(form, lambda: edits.submit_edit(
+        owner_id(), shown.generation_id, shown.id, form.prompt.data, mask_png=uploaded(form.mask)))
+    if done:
+        return redirect(url_for("generate.generation", generation_id=done.value.id), 303)
+    return render_form("generate/image.html", form, **_image_context(image_id))
 
 
 @bp.get("/images/<image_id>/file")
