@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 DEV_SECRET_KEY = "dev-only-not-secret"
 SAFE_ENVIRONMENTS = {"development", "testing"}
+LOG_FORMATS = {"json", "text"}
 
 
 class ConfigError(RuntimeError):
@@ -17,6 +19,11 @@ def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(value: str) -> list[str]:
+    """A comma-separated list, blanks dropped."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def from_env(environ: Mapping[str, str] | None = None) -> dict:
@@ -37,12 +44,15 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         "GEMINI_BASE_URL": env.get("GEMINI_BASE_URL", ""),
         "GEMINI_TIMEOUT_S": float(env.get("GEMINI_TIMEOUT_S", "180")),
         "GEMINI_CALLS_PER_MINUTE": int(env.get("GEMINI_CALLS_PER_MINUTE", "10")),
+        "GEMINI_RETRY_BASE_S": float(env.get("GEMINI_RETRY_BASE_S", "1")),
         "MOCKUP_ENGINE": env.get("MOCKUP_ENGINE", "gemini" if gemini_key else "local"),
         "UPSCALE_MODEL": env.get("UPSCALE_MODEL", "realesr-animevideov3"),
         "REALESRGAN_PATH": env.get("REALESRGAN_PATH", ""),
         "HOST": env.get("HOST", "127.0.0.1"),
         "PORT": int(env.get("PORT", "5000")),
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
+        "FORCE_HTTPS": _bool(env.get("FORCE_HTTPS")),
+        "CORS_ORIGINS": _list(env.get("CORS_ORIGINS", "")),
         "JOB_WORKERS": int(env.get("JOB_WORKERS", "3")),
         "QUEUE_LIMIT": int(env.get("QUEUE_LIMIT", "100")),
         "JOB_TIMEOUT_S": int(env.get("JOB_TIMEOUT_S", "900")),
@@ -50,11 +60,27 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
         "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
+        "SERVICE_NAME": env.get("SERVICE_NAME") or service_from_argv(sys.argv),
+        # JSON for log collectors; `./dev run` (APP_ENV=development) is read by a person.
+        "LOG_FORMAT": env.get("LOG_FORMAT", "text" if app_env == "development" else "json"),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
     }
 
 
+def service_from_argv(argv: Sequence[str]) -> str:
+    """The `service` of log lines when SERVICE_NAME is unset: Celery's worker and beat name themselves on
+    their command line; gunicorn and everything else serve the web app."""
+    for service in ("worker", "beat"):
+        if service in argv[1:]:
+            return service
+    return "web"
+
+
 def check(config: Mapping) -> None:
-    """Refuse to start with a missing or development SECRET_KEY outside development and tests."""
+    """Refuse to start with a missing or development SECRET_KEY outside development and tests, or with
+    logs in a format nothing reads."""
+    if config["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be one of {sorted(LOG_FORMATS)}, not {config['LOG_FORMAT']!r}.")
     if config["APP_ENV"] not in SAFE_ENVIRONMENTS and config["SECRET_KEY"] in {"", DEV_SECRET_KEY}:
         raise ConfigError(
             "SECRET_KEY is missing or left at its development value; set a long random SECRET_KEY "

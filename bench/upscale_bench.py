@@ -128,13 +128,15 @@ def measure(backend: str, model: str, peer_lib_dir: str | None) -> dict:
     if done.returncode != 0:
         return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
     # The peer's C++ code prints progress to the same stdout, so the result line is marked.
-    return json.loads(next(line for line in done.stdout.splitlines() if line.startswith(RESULT))[len(RESULT):])
+    line = next(line for line in done.stdout.splitlines() if line.startswith(RESULT))
+    return json.loads(line[len(RESULT):])
 
 
 def bench(models: list[str], repeat: int, peer_lib_dir: str | None) -> list[dict]:
     rows = []
-    plan = [(m, b) for m in models for b in ("ours", "ours-x4", "peer") if b != "ours-x4" or m == "realesr-animevideov3"]
-    for model, backend in plan + [("-", "lanczos")]:
+    plan = [(model, backend) for model in models for backend in ("ours", "ours-x4", "peer")]
+    plan = [(m, b) for m, b in plan if b != "ours-x4" or m == "realesr-animevideov3"] + [("-", "lanczos")]
+    for model, backend in plan:
         runs = []
         while len(runs) < repeat:
             print(f"{model} / {backend} run {len(runs) + 1} (load {os.getloadavg()[0]:.1f})", file=sys.stderr)

@@ -1,5 +1,4 @@
 import logging
-from logging.config import fileConfig
 
 from flask import current_app
 
@@ -9,9 +8,8 @@ from alembic import context
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Logging is the app's (mockup/logging_setup.py: JSON lines in production), set up by create_app before
+# `flask db` runs this file; alembic.ini configures none, so migrations log like every other process.
 logger = logging.getLogger('alembic.env')
 
 

@@ -1,7 +1,6 @@
 """Mockup Studio: the application factory."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Mapping
 
@@ -10,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 
+from . import logging_setup
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -27,12 +27,16 @@ def create_app(test_config: Mapping | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
         EMBEDDED_RUNNER_AUTOSTART=True,
+        # While Redis is unreachable the limits go on counting in each process's memory instead of
+        # stopping, and Flask-Limiter logs the switch and the recovery (docs/SECURITY.md).
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
     )
     if test_config:
         app.config.update(test_config)
     config.check(app.config)
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or config.DEV_SECRET_KEY
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging_setup.init_app(app)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
@@ -45,12 +49,13 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import auth_session, i18n
+    from . import auth_session, i18n, security
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    security.init_security(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     auth_session.init_login(app, login_manager)
 

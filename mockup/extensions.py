@@ -1,8 +1,9 @@
 """Extensions are created unbound here and bound to the app in create_app()."""
 import sqlite3
 
+from flask import request
 from flask_babel import Babel
-from flask_limiter import Limiter
+from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
@@ -26,17 +27,35 @@ def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
         cursor.close()
 
 
+# shared/API.md and DESIGN.md: 60 requests per minute per user, counted over pages and API together.
+REQUESTS_PER_MINUTE = "60 per minute"
+RATE_LIMITED_MESSAGE = "Too many requests: at most 60 a minute. Please wait a moment."
+
+
+def address_key() -> str:
+    """The client's address (after ProxyFix, so only PROXY_COUNT trusted hops decide it)."""
+    return f"addr:{get_remote_address()}"
+
+
 def rate_limit_key() -> str:
-    """Per user once logged in, per client address before (shared/API.md: 60 per minute per user)."""
+    """The signed-in user, by the browser session or, under /api, by the bearer token; else the address.
+    The limiter runs before any view, so the API's caller is resolved here too."""
+    if request.blueprint == "api":
+        from .api.security import rate_limit_key as api_key  # here: the api package imports this module
+
+        return api_key()
     if current_user and current_user.is_authenticated:
         return f"user:{current_user.id}"
-    return f"addr:{get_remote_address()}"
+    return address_key()
 
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=rate_limit_key, default_limits=["60 per minute"])
+# An application limit is one counter per key over every route not marked @limiter.exempt.
+limiter = Limiter(key_func=rate_limit_key, application_limits=[
+    ApplicationLimit(REQUESTS_PER_MINUTE, error_message=RATE_LIMITED_MESSAGE),
+])
 babel = Babel()
 

@@ -15,6 +15,7 @@ GENERATION_STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
 ACTIVE_STATUSES = ("queued", "running")
 FINISHED_STATUSES = ("succeeded", "failed", "canceled")
 JOB_GENERATE, JOB_EDIT = "generate-mockup", "edit-image"
+JOB_UPSCALE, JOB_CUTOUT = "upscale-image", "remove-background"
 
 
 def new_id() -> str:
@@ -92,7 +93,28 @@ class Character(db.Model):
     project: Mapped[Project] = relationship(back_populates="characters")
 
 
-class Generation(db.Model):
+class JobState:
+    """The job columns (DESIGN.md section 4) shared by every job table: the row is the job's truth, and
+    execution.py claims, finishes and reaps any of them the same way."""
+
+    status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
+    error_code: Mapped[Optional[str]] = mapped_column(String(30))
+    error_message: Mapped[Optional[str]] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[int] = mapped_column(Integer, default=5)
+    # Running: the lease, after which the reaper takes the job back. Queued: when the reaper sends it to
+    # the broker again in case the broker lost it.
+    lease_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+
+class Generation(JobState, db.Model):
     __tablename__ = "generations"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
@@ -114,21 +136,11 @@ class Generation(db.Model):
     )
     edit_region: Mapped[Optional[dict]] = mapped_column(JSON)
 
-    status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
-    error_code: Mapped[Optional[str]] = mapped_column(String(30))
-    error_message: Mapped[Optional[str]] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    priority: Mapped[int] = mapped_column(Integer, default=5)
-    lease_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     project: Mapped[Project] = relationship(back_populates="generations")
     images: Mapped[list["Image"]] = relationship(
@@ -136,10 +148,6 @@ class Generation(db.Model):
         foreign_keys="Image.generation_id",
     )
     parent_image: Mapped[Optional["Image"]] = relationship(foreign_keys=[parent_image_id])
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED_STATUSES
 
     @property
     def is_edit(self) -> bool:
@@ -164,6 +172,23 @@ class Image(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     generation: Mapped[Generation] = relationship(back_populates="images", foreign_keys=[generation_id])
+
+
+class ImageJob(JobState, db.Model):
+    """Work on one stored image (a 2K upscale, a background cut-out); at most one job of each type per
+    image, so asking twice joins the job that exists."""
+
+    __tablename__ = "image_jobs"
+    __table_args__ = (UniqueConstraint("image_id", "job_type", name="uq_image_jobs_image_type"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    job_type: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    image: Mapped["Image"] = relationship(
+        backref=backref("jobs", cascade="all, delete-orphan", passive_deletes=True)
+    )
 
 
 class HistoryEntry(db.Model):

@@ -10,6 +10,7 @@ from anything a user sent. The database stores paths relative to DATA_DIR.
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -21,8 +22,11 @@ from typing import Iterator
 
 from flask import current_app
 
+from .errors import Unavailable
+
 _ID = re.compile(r"[0-9a-f]{32}")
 _EXTENSIONS = {"png", "jpg", "webp"}
+DISK_FULL_MESSAGE = "The server's disk is full, so nothing was saved. Please tell your administrator, then try again."
 
 
 def _id(value: str) -> str:
@@ -96,18 +100,31 @@ def user_dirs(user_id: str) -> list[str]:
 
 def write_atomic(rel: str, data: bytes) -> Path:
     """Write to a temporary file in the target folder, then rename it into place, so a reader or a
-    crash never sees half a file."""
+    crash never sees half a file. A full disk is Unavailable, with a sentence for the user."""
     path = resolve(rel)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _disk_full_is_unavailable():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     return path
+
+
+@contextmanager
+def _disk_full_is_unavailable() -> Iterator[None]:
+    """ENOSPC and EDQUOT are no bug of the request: say so, and let callers refuse it like any other
+    service error (HTTP 503, or a failed job) instead of answering with a crash."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise Unavailable(DISK_FULL_MESSAGE) from error
+        raise
 
 
 def read(rel: str) -> bytes:

@@ -4,6 +4,7 @@
   "use strict";
 
   var POLL_MS = 2500;
+  var PREPARE_POLL_MS = 1500;
 
   document.documentElement.classList.add("js");
 
@@ -132,6 +133,47 @@
     block.querySelectorAll("[data-compare-src]").forEach(function (other) {
       other.setAttribute("aria-pressed", String(other === button));
     });
+  });
+
+  /* 2K and transparent downloads are made by a background job the first time: the link polls the
+     download route's JSON check, shows progress in its own label, and downloads when the file is ready. */
+  function prepare(link, label) {
+    var check = link.href + (link.href.indexOf("?") < 0 ? "?" : "&") + "check=1";
+    fetch(check, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.json(); })
+      .then(function (result) {
+        if (result.status === "ready") {
+          link.textContent = label;
+          link.removeAttribute("aria-busy");
+          window.location.href = link.href;
+        } else if (result.status === "failed") {
+          link.textContent = label;
+          link.removeAttribute("aria-busy");
+          var note = document.createElement("span");
+          note.className = "download-error";
+          note.setAttribute("role", "alert");
+          note.textContent = result.message;
+          link.after(note);
+        } else {
+          setTimeout(function () { prepare(link, label); }, PREPARE_POLL_MS);
+        }
+      })
+      .catch(function () { window.location.href = link.href; });
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-prepare]");
+    if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey) {
+      return;
+    }
+    event.preventDefault();
+    if (link.getAttribute("aria-busy") === "true") {
+      return;
+    }
+    var label = link.textContent;
+    link.setAttribute("aria-busy", "true");
+    link.textContent = link.getAttribute("data-preparing");
+    prepare(link, label);
   });
 
   document.querySelectorAll("[data-status-url]").forEach(function (fragment) {

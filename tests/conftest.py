@@ -3,17 +3,28 @@ from __future__ import annotations
 
 import io
 import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 import pytest
+from flask import Flask
 from PIL import Image, ImageDraw
+from sqlalchemy import select
 
 from mockup import create_app
 from mockup.engines import reset_engines
 from mockup.extensions import db
+from mockup.models import Character, Generation, HistoryEntry, Image as ImageRow, Project, User
 
-pytest_plugins = ["tests.fixtures_gemini"]
+pytest_plugins = ["tests.fixtures_gemini", "tests.fixtures_stack"]
 
 CI = os.environ.get("CI") == "true"
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "faults: integration tests that kill, restart or starve real processes "
+                                       "(select with -m faults, leave out with -m 'not faults')")
 
 
 def need(condition: bool, reason: str) -> None:
@@ -25,14 +36,14 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture
-def app_config(tmp_path):
+def base_config(folder: Path) -> dict:
+    """The test app's settings, with its SQLite file and DATA_DIR in `folder`."""
     return {
         "TESTING": True,
         "APP_ENV": "testing",
         "SECRET_KEY": "test-secret",
-        "DATA_DIR": str(tmp_path / "data"),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "DATA_DIR": str(folder / "data"),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'test.sqlite3'}",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "EMBEDDED_RUNNER_AUTOSTART": False,
@@ -43,9 +54,10 @@ def app_config(tmp_path):
     }
 
 
-@pytest.fixture
-def app(app_config):
-    app = create_app(app_config)
+@contextmanager
+def app_with_tables(config: dict) -> Iterator[Flask]:
+    """An app on fresh tables, dropped again afterwards; for fixtures of any scope."""
+    app = create_app(config)
     with app.app_context():
         db.create_all()
     yield app
@@ -54,6 +66,17 @@ def app(app_config):
         db.drop_all()
         db.engine.dispose()
     reset_engines()
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    return base_config(tmp_path)
+
+
+@pytest.fixture
+def app(app_config):
+    with app_with_tables(app_config) as app:
+        yield app
 
 
 @pytest.fixture
@@ -106,6 +129,19 @@ def files_under(path) -> list[str]:
     )
 
 
+def snapshot(app) -> tuple:
+    """Every row of every user-owned table, and every stored file: equal before and after a request
+    proves the request changed nothing."""
+    with app.app_context():
+        rows = tuple(
+            tuple(tuple(getattr(row, column.key) for column in model.__table__.columns)
+                  for row in db.session.scalars(select(model).order_by(model.id)))
+            for model in (User, Project, Character, Generation, ImageRow, HistoryEntry)
+        )
+        db.session.remove()
+    return rows, tuple(files_under(app.config["DATA_DIR"]))
+
+
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # A database number per test process, so suites running side by side do not flush each other's queues.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
@@ -140,7 +176,8 @@ def postgres_url():
     import sqlalchemy
 
     name = f"mockup_test_{os.getpid()}"  # several suites may run at once on one server
-    admin = sqlalchemy.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    # Pre-ping: a test may restart PostgreSQL (tests/test_faults.py) between set-up and tear-down.
+    admin = sqlalchemy.create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
         connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from .api_support import OPENAPI, ApiClient, alice, assert_error, bob, create_project, finished_generation  # noqa: F401
-from .conftest import png_bytes
+from .conftest import png_bytes, snapshot
 
 MISSING_ID = "0" * 32
 
@@ -68,9 +68,11 @@ CROSS_USER = [entry for entry in PROTECTED if "{" in entry[1] or entry[2] == "su
 
 
 @pytest.mark.parametrize("method,path,operation", CROSS_USER, ids=[op for _, _, op in CROSS_USER])
-def test_another_users_object_is_404(alices_world, bob, method, path, operation):
+def test_another_users_object_is_404_and_nothing_changes(app, alices_world, bob, method, path, operation):
+    before = snapshot(app)
     response = bob.request(method, path.format(**alices_world), **_valid_request(operation, alices_world))
     assert_error(response, 404, "NOT_FOUND")
+    assert snapshot(app) == before
 
 
 def test_someone_elses_character_in_my_own_project_is_404(alices_world, bob):

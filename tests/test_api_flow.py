@@ -14,7 +14,6 @@ from mockup.services import execution
 
 from .api_support import PASSWORD, ApiClient
 from .conftest import files_under, png_bytes
-from .test_production_stack import stack, stack_env  # noqa: F401  (fixtures)
 
 FINISHED = ("succeeded", "failed", "canceled")
 

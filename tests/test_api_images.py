@@ -5,10 +5,12 @@ import io
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from mockup import storage
 from mockup.extensions import db
-from mockup.models import Image as ImageRow
+from mockup.models import Image as ImageRow, ImageJob
+from mockup.services import image_jobs
 
 from .api_support import alice, assert_error, assert_shape, finished_generation  # noqa: F401
 from .conftest import files_under
@@ -59,12 +61,18 @@ def test_download_refuses_an_unknown_format(alice, image):
     assert_error(alice.get(f"{image['download_url']}?format=gif"), 422, "VALIDATION", "format")
 
 
-def test_2k_download_is_unavailable_until_a_2k_file_exists(app, alice, image):
-    before = files_under(app.config["DATA_DIR"])
+def test_2k_download_starts_the_upscale_and_answers_processing_until_done(app, alice, image, monkeypatch):
+    monkeypatch.setattr(image_jobs, "upscale_to_2k", lambda picture, upscaler: picture.resize((2048, 1536)))
+    for _ in range(2):  # the second call joins the job the first one started
+        response = alice.get(image["download_2k_url"])
+        assert response.status_code == 202 and response.get_json() == {"status": "processing"}
+        assert int(response.headers["Retry-After"]) > 0
+    with app.app_context():
+        job = db.session.scalar(select(ImageJob))
+        assert image_jobs.run_image_job(job.id) == "succeeded"
     response = alice.get(image["download_2k_url"])
-    error = assert_error(response, 503, "UNAVAILABLE")
-    assert "not available yet" in error["message"] and int(response.headers["Retry-After"]) > 0
-    assert files_under(app.config["DATA_DIR"]) == before
+    assert response.status_code == 200
+    assert max(Image.open(io.BytesIO(response.data)).size) == 2048
 
 
 def test_2k_download_serves_an_existing_upscale(app, alice, image):

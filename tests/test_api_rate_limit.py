@@ -1,5 +1,6 @@
 """60 requests per minute per user over the whole API (per address before login), then 429 with
-Retry-After; other users are unaffected; /healthz is never limited."""
+Retry-After; other users are unaffected; /healthz is never limited. The same counter covers the pages
+(tests/test_rate_limits.py)."""
 from __future__ import annotations
 
 import pytest
@@ -28,10 +29,11 @@ def test_the_61st_request_of_a_user_is_429_and_others_go_on(client):
 
 
 def test_before_login_the_address_is_limited(client):
+    # Failed sign-ins have a tighter limit of their own (tests/test_rate_limits.py).
     anonymous = ApiClient(client)
     for _ in range(LIMIT):
-        assert anonymous.post("/api/auth/login", json={"email": "x@example.com", "password": "wrong password"}).status_code == 401
-    assert_error(anonymous.post("/api/auth/login", json={"email": "x@example.com", "password": "wrong"}), 429, "RATE_LIMITED")
+        assert_error(anonymous.get("/api/projects"), 401, "UNAUTHORIZED")
+    assert_error(anonymous.get("/api/projects"), 429, "RATE_LIMITED")
 
 
 def test_healthz_is_not_limited(client):

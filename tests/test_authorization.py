@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from mockup import create_app
 from mockup.extensions import db
-from mockup.models import Character, Generation, HistoryEntry, Image, Project, User
+from mockup.models import HistoryEntry
 
-from .conftest import files_under
+from .conftest import snapshot
 from .studio import create_character, create_project, finished_generation, location
 
 HTML_BLUEPRINTS = {"auth", "projects", "characters", "generate", "history"}
@@ -53,7 +53,8 @@ def _arguments(app, endpoint: str) -> set[str]:
 
 @pytest.mark.parametrize("endpoint, method, rule", PROTECTED, ids=[f"{m} {r}" for _, m, r in PROTECTED])
 def test_needs_login(app, client, endpoint, method, rule):
-    values = {name: "source" if name == "kind" else "0" * 32 for name in _arguments(app, endpoint)}
+    words = {"kind": "source", "variant": "2k"}
+    values = {name: words.get(name, "0" * 32) for name in _arguments(app, endpoint)}
     response = client.open(build(app, endpoint, values), method=method)
     if method == "GET":
         assert response.status_code in (302, 303)
@@ -76,20 +77,9 @@ def victim(app, client, auth):
         entry_id = db.session.scalar(select(HistoryEntry.id))
     return {
         "project_id": project_id, "character_id": character_id, "generation_id": generation_id,
-        "image_id": image_id, "entry_id": entry_id, "kind": "source", "other_image_id": other_image_id,
+        "image_id": image_id, "entry_id": entry_id, "kind": "source", "variant": "2k",
+        "other_image_id": other_image_id,
     }
-
-
-def snapshot(app) -> tuple:
-    """Every row of every user-owned table, and every stored file."""
-    with app.app_context():
-        rows = tuple(
-            tuple(tuple(getattr(row, column.key) for column in model.__table__.columns)
-                  for row in db.session.scalars(select(model).order_by(model.id)))
-            for model in (User, Project, Character, Generation, Image, HistoryEntry)
-        )
-        db.session.remove()
-    return rows, tuple(files_under(app.config["DATA_DIR"]))
 
 
 @pytest.mark.parametrize("endpoint, method, rule", [route for route in ROUTES if "<" in route[2]],

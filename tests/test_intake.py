@@ -2,55 +2,25 @@
 from __future__ import annotations
 
 import struct
-import zlib
 from io import BytesIO
 
 import numpy as np
 import pytest
-from PIL import ExifTags, Image, ImageCms, PngImagePlugin
+from PIL import Image
 
 from mockup.errors import Invalid, TooLarge, UnsupportedMedia
 from mockup.imaging import intake
 from mockup.imaging.formats import encode, thumbnail
-from mockup.imaging.intake import MAX_UPLOAD_BYTES, decode_upload
+from mockup.imaging.intake import decode_upload
 
-
-def save(image: Image.Image, fmt: str, **params) -> bytes:
-    out = BytesIO()
-    image.save(out, fmt, **params)
-    return out.getvalue()
-
-
-def photo(size: tuple[int, int] = (64, 48)) -> Image.Image:
-    """A small image with real detail, so compressed files are not trivially tiny."""
-    rng = np.random.default_rng(7)
-    return Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
-
-
-def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def handmade_png(width: int, height: int, bit_depth: int = 8, colour_type: int = 2,
-                 rows: bytes = b"\x00") -> bytes:
-    """A PNG written chunk by chunk, so the header can claim any size whatever the data holds."""
-    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header)
-            + png_chunk(b"IDAT", zlib.compress(rows)) + png_chunk(b"IEND", b""))
-
+from .hostile_files import (
+    NOT_IMAGES, bomb, handmade_png, huge_text_chunk, jpeg_with_metadata, just_over_pillows_warning_limit,
+    over_ten_megabytes, photo, png_with_text_and_html_tail, rotated_jpeg, save, truncated_jpeg,
+)
 
 # --- refused -----------------------------------------------------------------------------------------
 
-UNSUPPORTED_FILES = {
-    "plain text": b"hello, this is not an image",
-    "svg named .png": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-    "html named .png": b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>",
-    "eps named .png": b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n",
-    "zero bytes": b"",
-}
-
-
-@pytest.mark.parametrize("data", UNSUPPORTED_FILES.values(), ids=UNSUPPORTED_FILES.keys())
+@pytest.mark.parametrize("data", NOT_IMAGES.values(), ids=NOT_IMAGES.keys())
 def test_non_images_are_unsupported(data):
     with pytest.raises(UnsupportedMedia) as caught:
         decode_upload(data)
@@ -65,9 +35,8 @@ def test_other_image_formats_are_unsupported_whatever_their_name(fmt):
 
 
 def test_truncated_jpeg_is_invalid():
-    data = save(photo((256, 256)), "JPEG", quality=95)
     with pytest.raises(Invalid) as caught:
-        decode_upload(data[: len(data) // 2])
+        decode_upload(truncated_jpeg())
     assert "damaged or incomplete" in caught.value.message
 
 
@@ -85,21 +54,20 @@ def test_png_with_a_broken_header_is_invalid_not_unsupported():
 
 
 def test_decompression_bomb_header_is_invalid():
-    bomb = handmade_png(20000, 20000)  # 400 megapixels claimed by a file of under a hundred bytes
-    assert len(bomb) < 100
+    assert len(bomb()) < 100
     with pytest.raises(Invalid) as caught:
-        decode_upload(bomb)
+        decode_upload(bomb())
     assert "too large" in caught.value.message
 
 
 def test_pillow_bomb_warning_is_an_error_even_without_our_own_caps(monkeypatch):
     monkeypatch.setattr(intake, "MAX_PIXELS", 10**12)
     monkeypatch.setattr(intake, "MAX_SIDE", 10**6)
-    width = 10_000
-    height = Image.MAX_IMAGE_PIXELS // width + 1  # just over the limit where Pillow only warns
+    data = just_over_pillows_warning_limit()
+    width, height = struct.unpack(">II", data[16:24])  # IHDR, read without Pillow's warning
     assert Image.MAX_IMAGE_PIXELS < width * height < 2 * Image.MAX_IMAGE_PIXELS
     with pytest.raises(Invalid):
-        decode_upload(handmade_png(width, height))
+        decode_upload(data)
 
 
 @pytest.mark.parametrize("size", [(8193, 10), (10, 8193), (7000, 7000)])
@@ -120,18 +88,15 @@ def test_animated_images_are_invalid(fmt):
 
 
 def test_huge_compressed_text_chunk_is_invalid():
-    info = PngImagePlugin.PngInfo()
-    info.add_text("comment", "A" * (PngImagePlugin.MAX_TEXT_CHUNK * 3), zip=True)
-    data = save(Image.new("RGB", (8, 8)), "PNG", pnginfo=info)
+    data = huge_text_chunk()
     assert len(data) < 50_000  # a small file that would inflate to megabytes of text
     with pytest.raises(Invalid):
         decode_upload(data)
 
 
 def test_more_than_ten_megabytes_is_too_large():
-    data = save(photo(), "PNG")
     with pytest.raises(TooLarge):
-        decode_upload(data + b"\x00" * (MAX_UPLOAD_BYTES + 1 - len(data)))
+        decode_upload(over_ten_megabytes())
 
 
 # --- accepted ----------------------------------------------------------------------------------------
@@ -164,11 +129,7 @@ def test_sixteen_bit_colour_png_is_scaled():
 
 
 def test_exif_orientation_is_applied_and_stored_upright():
-    original = Image.new("RGB", (80, 40), "red")
-    original.paste((0, 0, 255), (40, 0, 80, 40))  # left half red, right half blue
-    exif = Image.Exif()
-    exif[ExifTags.Base.Orientation] = 6  # "rotate 90 degrees clockwise to display"
-    image = decode_upload(save(original, "JPEG", exif=exif.tobytes(), quality=95))
+    image = decode_upload(rotated_jpeg())
     assert image.size == (40, 80)
     pixels = np.asarray(image).astype(int)
     assert np.abs(pixels[10, 20] - (255, 0, 0)).max() < 30  # the left half is now on top
@@ -177,14 +138,7 @@ def test_exif_orientation_is_applied_and_stored_upright():
 
 
 def test_metadata_with_gps_icc_and_script_comment_is_gone():
-    exif = Image.Exif()
-    exif[ExifTags.Base.ImageDescription] = "<script>alert('exif')</script>"
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
-    gps[ExifTags.GPS.GPSLatitude] = (52.0, 31.0, 12.0)
-    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    data = save(photo(), "JPEG", exif=exif.tobytes(), icc_profile=icc,
-                comment=b"<script>alert('comment')</script>")
+    data = jpeg_with_metadata()
     assert data.count(b"<script>") == 2 and b"acsp" in data  # the upload really carries all of it
 
     image = decode_upload(data)
@@ -197,10 +151,7 @@ def test_metadata_with_gps_icc_and_script_comment_is_gone():
 
 
 def test_png_text_chunks_and_html_after_iend_are_gone():
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Description", "<script>alert('text')</script>")
-    data = save(photo(), "PNG", pnginfo=info) + b"<html><script>alert('tail')</script></html>"
-    image = decode_upload(data)
+    image = decode_upload(png_with_text_and_html_tail())
     stored = encode(image, "png")
     assert b"<script>" not in stored and b"<html>" not in stored
     assert stored.endswith(b"IEND\xaeB`\x82")

@@ -67,7 +67,7 @@ def test_reaper_recovers_a_job_whose_worker_died(app, owner):
         assert execution.claim(generation_id) == 1  # a worker took it... and died
         db.session.execute(update(Generation).values(lease_until=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-        assert execution.reap() == [(generation_id, 5)]
+        assert execution.reap() == [("generations", generation_id, 5)]
         assert execution.run_generation(generation_id) == "succeeded"
         generation = db.session.get(Generation, generation_id)
         assert generation.attempts == 2 and image_count(generation_id) == 2
@@ -92,7 +92,7 @@ def test_reaper_resends_queued_jobs_the_broker_may_have_lost(app, owner):
         assert execution.reap() == []
         db.session.execute(update(Generation).values(lease_until=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-        assert execution.reap() == [(generation_id, 5)]
+        assert execution.reap() == [("generations", generation_id, 5)]
         assert execution.reap() == []  # re-sent once per window, not on every pass
 
 

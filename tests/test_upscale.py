@@ -68,11 +68,11 @@ def test_output_is_a_real_super_resolution():
 
 def test_tiles_leave_no_seam():
     source = artwork(300, 300, seed=2)
-    whole = pixels(RealEsrganNcnn(tile=512).upscale(source, 2))
-    tiled = pixels(RealEsrganNcnn(tile=100).upscale(source, 2))
-    unpadded = pixels(RealEsrganNcnn(tile=100, pad=0).upscale(source, 2))
-    seam = np.zeros((600, 600), bool)  # 2 px either side of the tile borders at x=100, 200 and y=100, 200
-    for border in (200, 400):
+    whole = pixels(RealEsrganNcnn(tile=512).upscale(source))
+    tiled = pixels(RealEsrganNcnn(tile=100).upscale(source))
+    unpadded = pixels(RealEsrganNcnn(tile=100, pad=0).upscale(source))
+    seam = np.zeros((1200, 1200), bool)  # 2 px either side of the tile borders at x, y = 100 and 200
+    for border in (400, 800):
         seam[border - 2 : border + 2, :] = seam[:, border - 2 : border + 2] = True
 
     difference = np.abs(tiled - whole).max(axis=2)

@@ -89,7 +89,9 @@ def test_session_is_renewed_at_login(client, auth):
     auth.logout()
     with client.session_transaction() as session:
         session["planted"] = "by an attacker"
+    fixated = client.get_cookie("session").value
     auth.login()
+    assert client.get_cookie("session").value != fixated
     with client.session_transaction() as session:
         first = session["_user_id"]
         assert "planted" not in session
@@ -97,6 +99,8 @@ def test_session_is_renewed_at_login(client, auth):
     auth.login()
     with client.session_transaction() as session:
         assert session["_user_id"] != first
+    client.set_cookie("session", fixated)  # the cookie an attacker planted before the login
+    assert location(client.get("/projects")).startswith("/auth/login")
 
 
 @pytest.mark.parametrize("target", [
@@ -149,6 +153,17 @@ def test_password_change_ends_other_sessions(app, client, auth):
     auth.logout()
     assert auth.login().status_code == 422
     assert auth.login(password="battery staple").status_code == 303
+
+
+def test_cookie_from_before_a_password_change_is_refused(client, auth):
+    auth.register()
+    stolen = client.get_cookie("session").value
+    response = client.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": "battery staple", "confirm": "battery staple",
+    })
+    assert response.status_code == 303
+    client.set_cookie("session", stolen)
+    assert location(client.get("/projects")).startswith("/auth/login")
 
 
 def test_password_change_with_wrong_current_password(client, auth):

@@ -65,10 +65,9 @@ def test_stored_settings(app, client, project):
         generation = db.session.get(Generation, generation_id)
         assert generation.transparent_background is True and generation.preserve_structure is False
         assert generation.prompt == "matte ceramic" and generation.texture_path
+    # Their Content-Type and headers: tests/test_upload_hardening.py.
     for kind in ("source", "character", "texture"):
-        response = client.get(f"/generations/{generation_id}/{kind}")
-        assert response.status_code == 200 and response.mimetype == "image/png"
-        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert client.get(f"/generations/{generation_id}/{kind}").status_code == 200
 
 
 def test_sketch_to_real_needs_no_character(client, project):
@@ -83,14 +82,10 @@ def test_character_uploaded_for_one_run(client, project):
 
 
 @pytest.mark.parametrize("fields, status, message", [
-    ({"source_image": upload(b"", "empty.png")}, 422, "Choose an image file"),
-    ({"source_image": upload(b"%PDF-1.4 not an image", "mug.png")}, 415,
-     "Only PNG, JPEG and WEBP images are accepted."),
     ({"character_id": ""}, 422, "Choose a registered character or upload one for this run."),
     ({"character_id": "f" * 32}, 422, "Not a valid choice"),
     ({"mode": "paint-it"}, 422, "Not a valid choice"),
     ({"prompt": "x" * 2001}, 422, "Use at most 2000 characters."),
-    ({"source_image": upload(png_bytes() + b"\0" * (10 * 1024 * 1024), "huge.png")}, 413, "larger than 10 MB"),
 ])
 def test_bad_input_rerenders_the_form(app, client, project, fields, status, message):
     project_id, character_id = project

@@ -18,7 +18,8 @@ CATALOG = ROOT / "mockup" / "translations" / "ko" / "LC_MESSAGES"
 # shown here.
 HTML_SOURCES = [
     *(ROOT / "mockup" / "services" / f"{name}.py"
-      for name in ("accounts", "projects", "characters", "generations", "images", "history", "uploads", "edits")),
+      for name in ("accounts", "projects", "characters", "generations", "images", "history", "uploads", "edits",
+                                "image_jobs")),
     ROOT / "mockup" / "imaging" / "intake.py",
     ROOT / "mockup" / "imaging" / "regions.py",
 ]

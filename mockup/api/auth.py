@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
+from ..security import limit_failed_logins
 from ..services import accounts, tokens
 from . import serializers
 from .blueprint import bp
@@ -21,6 +22,7 @@ def register() -> ResponseReturnValue:
 
 
 @bp.post("/auth/login")
+@limit_failed_logins
 def login() -> ResponseReturnValue:
     body = json_object()
     sign_in = tokens.login(text(body, "email"), text(body, "password"))

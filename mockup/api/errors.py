@@ -27,11 +27,11 @@ CODES = {
     413: "TOO_LARGE", 415: "UNSUPPORTED_MEDIA", 422: "VALIDATION", 429: "RATE_LIMITED", 503: "UNAVAILABLE",
 }
 # Our sentences where Werkzeug's default descriptions speak to developers of Werkzeug, not API users.
+# A 429 carries its limit's own sentence (extensions.py, security.py) as its description.
 MESSAGES = {
     404: "There is nothing at this address.",
     405: "This address does not accept this HTTP method.",
     413: "The request is too large. Images may be at most 10 MB each.",
-    429: "Too many requests: at most 60 a minute. Please wait a moment.",
 }
 INTERNAL_MESSAGE = "Something went wrong on the server. Please try again."
 DEFAULT_RETRY_AFTER_S = 60

@@ -5,7 +5,9 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from ..imaging.formats import MIME_TYPES
-from ..services import images
+from ..errors import Processing
+from ..models import JOB_UPSCALE
+from ..services import image_jobs, images
 from ..views.common import send_stored
 from . import serializers
 from .blueprint import bp
@@ -40,8 +42,11 @@ def download_image(image_id: str) -> ResponseReturnValue:
 @bp.get("/images/<image_id>/download/2k")
 @login_required
 def download_image_2k(image_id: str) -> ResponseReturnValue:
-    """The 2K file once it exists; until the upscaler lands the service answers 503 UNAVAILABLE."""
-    file = images.download(owner_id(), image_id, request.args.get("format", "png"), upscaled=True)
+    """The 2K file once it exists; until then 202 with Retry-After (the first call starts the upscale)."""
+    try:
+        file = image_jobs.download_result(owner_id(), image_id, JOB_UPSCALE, request.args.get("format", "png"))
+    except Processing as pending:
+        return jsonify(status="processing"), 202, {"Retry-After": str(pending.retry_after)}
     return send_stored(file.path, file.mimetype, download_name=file.filename)
 
 

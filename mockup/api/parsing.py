@@ -58,6 +58,10 @@ def flag(name: str, default: bool) -> bool:
 
 
 def upload(name: str) -> bytes | None:
-    """The bytes of a multipart file field, or None when it was not sent; the services judge the content."""
+    """The bytes of a multipart file field, or None when it was not sent (or sent the way a browser sends
+    "no file chosen": no file name and no bytes); the services judge the content."""
     file = request.files.get(name)
-    return file.read() if file is not None else None
+    if file is None:
+        return None
+    data = file.read()
+    return data if data or file.filename else None

@@ -75,4 +75,4 @@ def rate_limit_key() -> str:
     try:
         return f"user:{authenticate().user.id}"
     except Unauthorized:
-        return extensions.rate_limit_key()
+        return extensions.address_key()

@@ -5,16 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
 
 from flask import Flask
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Generation
-from ..services import execution
+from ..services import execution, image_jobs
+from . import context
 
 log = logging.getLogger(__name__)
 POLL_S = 1.0
+RUNNERS: dict[str, Callable[[str], str | None]] = {
+    "generations": execution.run_generation, "image_jobs": image_jobs.run_image_job,
+}
 
 
 class EmbeddedRunner:
@@ -72,22 +76,28 @@ class EmbeddedRunner:
         if free <= 0:
             return
         with self.app.app_context():
-            ids = list(db.session.scalars(
-                select(Generation.id).where(Generation.status == "queued", Generation.id.not_in(busy))
-                .order_by(Generation.priority, Generation.queued_at).limit(free)
-            ))
-        for generation_id in ids:
+            waiting = [
+                (job.priority, job.queued_at, table, job.id)
+                for table in execution.JOB_TABLES
+                for job in db.session.execute(
+                    select(table.id, table.priority, table.queued_at)
+                    .where(table.status == "queued", table.id.not_in(busy))
+                    .order_by(table.priority, table.queued_at).limit(free)
+                )
+            ]
+        for _, _, table, job_id in sorted(waiting, key=lambda row: row[:2])[:free]:
             with self._lock:
-                self._running.add(generation_id)
-            self._pool.submit(self._run, generation_id)
+                self._running.add(job_id)
+            self._pool.submit(self._run, RUNNERS[table.__tablename__], job_id)
 
-    def _run(self, generation_id: str) -> None:
-        try:
-            with self.app.app_context():
-                execution.run_generation(generation_id)
-        except Exception:
-            log.exception("job %s failed in the embedded runner", generation_id)
-        finally:
-            with self._lock:
-                self._running.discard(generation_id)
-            self._wake.set()
+    def _run(self, run: Callable[[str], str | None], job_id: str) -> None:
+        with context.restored(job_id):
+            try:
+                with self.app.app_context():
+                    run(job_id)
+            except Exception:
+                log.exception("job %s failed in the embedded runner", job_id)
+            finally:
+                with self._lock:
+                    self._running.discard(job_id)
+                self._wake.set()

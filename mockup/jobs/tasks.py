@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from ..services import execution
+from ..services import execution, image_jobs
 
 
 @shared_task(name="mockup.generate_mockup", acks_late=True, reject_on_worker_lost=True)
@@ -13,10 +13,22 @@ def generate_mockup(generation_id: str) -> str | None:
     return execution.run_generation(generation_id)
 
 
+@shared_task(name="mockup.process_image", acks_late=True, reject_on_worker_lost=True)
+def process_image(job_id: str) -> str | None:
+    """Run one delivery of an image job (2K upscale, background cut-out)."""
+    return image_jobs.run_image_job(job_id)
+
+
+# Which task runs the jobs of each job table.
+TASKS = {"generations": generate_mockup, "image_jobs": process_image}
+
+
 @shared_task(name="mockup.reap_jobs")
 def reap_jobs() -> list[str]:
     """Send again the jobs whose worker died or that the broker lost; fail those out of attempts."""
+    from . import enqueue
+
     resend = execution.reap()
-    for generation_id, priority in resend:
-        generate_mockup.apply_async(args=[generation_id], priority=priority)
-    return [generation_id for generation_id, _ in resend]
+    for table, job_id, priority in resend:
+        enqueue(job_id, priority, table)
+    return [job_id for _, job_id, _ in resend]

@@ -1,11 +1,14 @@
 """IP characters registered per project."""
 from __future__ import annotations
 
+from PIL import Image
 from sqlalchemy import select
 
 from .. import storage
-from ..errors import Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..imaging.formats import encode, thumbnail
+from ..imaging.matting import cut_out, has_meaningful_alpha
 from ..models import Character, Project, new_id
 from . import uploads
 from .projects import get_project
@@ -45,3 +48,16 @@ def delete_character(owner_id: str, character_id: str) -> None:
     db.session.delete(character)
     db.session.commit()
     storage.remove(*doomed)
+
+
+def remove_background(owner_id: str, character_id: str) -> Character:
+    """Cut a character uploaded on a plain background out of it (the same cut-out as transparent
+    mockups), so it composites cleanly. Replaces the stored picture and its thumbnail in place."""
+    character = get_character(owner_id, character_id)
+    with Image.open(storage.resolve(character.image_path)) as stored:
+        if has_meaningful_alpha(stored):
+            raise Conflict("This character already has a transparent background.")
+        cut = cut_out(stored.copy())
+    storage.write_atomic(character.image_path, encode(cut, "png"))
+    storage.write_atomic(character.thumbnail_path, thumbnail(cut))
+    return character

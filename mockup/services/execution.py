@@ -20,26 +20,29 @@ from ..engines.base import UNKNOWN, EditRequest, Engine, EngineError, Generation
 from ..extensions import db
 from ..imaging import regions
 from ..imaging.formats import encode, thumbnail
-from ..models import JOB_EDIT, JOB_GENERATE, Generation, Image as ImageRow, new_id, utcnow
+from ..imaging.matting import cut_out
+from ..models import JOB_EDIT, JOB_GENERATE, Generation, Image as ImageRow, ImageJob, new_id, utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
+JobTable = Generation | ImageJob
+JOB_TABLES: tuple[type[JobTable], ...] = (Generation, ImageJob)
 
 
-def claim(generation_id: str) -> int | None:
+def claim(job_id: str, table: type[JobTable] = Generation) -> int | None:
     """Atomically move a queued job to running; returns the attempt number, or None if someone else
     has it (or it is no longer queued)."""
     now = utcnow()
     lease = now + timedelta(seconds=current_app.config["JOB_TIMEOUT_S"])
     result = db.session.execute(
-        update(Generation)
-        .where(Generation.id == generation_id, Generation.status == "queued")
-        .values(status="running", attempts=Generation.attempts + 1, lease_until=lease, started_at=now)
+        update(table)
+        .where(table.id == job_id, table.status == "queued")
+        .values(status="running", attempts=table.attempts + 1, lease_until=lease, started_at=now)
     )
     db.session.commit()
     if result.rowcount != 1:
         return None
-    return db.session.scalar(select(Generation.attempts).where(Generation.id == generation_id))
+    return db.session.scalar(select(table.attempts).where(table.id == job_id))
 
 
 def _load(rel: str | None) -> Image.Image | None:
@@ -50,12 +53,16 @@ def _load(rel: str | None) -> Image.Image | None:
 
 
 def _generate(generation: Generation, engine: Engine) -> GenerationResult:
-    return engine.generate(GenerationRequest(
+    result = engine.generate(GenerationRequest(
         mode=generation.mode, source=_load(generation.source_path), character=_load(generation.character_path),
         texture=_load(generation.texture_path), prompt=generation.prompt,
         preserve_structure=generation.preserve_structure,
         transparent_background=generation.transparent_background,
     ))
+    if generation.transparent_background:
+        # The engine was asked for a plain background (no model returns alpha); cut the product out here.
+        result.images = [cut_out(image) for image in result.images]
+    return result
 
 
 def _edit(generation: Generation, engine: Engine) -> GenerationResult:
@@ -82,7 +89,7 @@ JOBS: dict[str, Callable[[Generation, Engine], GenerationResult]] = {JOB_GENERAT
 
 def run_generation(generation_id: str) -> str | None:
     """Run one delivery of a generation job; returns the final status, or None if not claimed."""
-    attempt = claim(generation_id)
+    attempt = claim(generation_id, Generation)
     if attempt is None:
         log.info("job %s not claimed (duplicate delivery or no longer queued)", generation_id)
         return None
@@ -91,26 +98,39 @@ def run_generation(generation_id: str) -> str | None:
         engine = get_engine(generation.engine, current_app.config)
         result = JOBS[generation.job_type](generation, engine)
     except EngineError as error:
-        return _fail(generation_id, attempt, error.code, error.message)
+        return fail(Generation, generation_id, attempt, error.code, error.message)
     except Exception:
         log.exception("job %s crashed", generation_id)
-        return _fail(generation_id, attempt, UNKNOWN, "Something went wrong while making the mockup. Please try again.")
+        return fail(Generation, generation_id, attempt, UNKNOWN,
+                    "Something went wrong while making the mockup. Please try again.")
     return _succeed(generation, attempt, result)
 
 
-def _owned_by(generation_id: str, attempt: int):
+def owned_by(table: type[JobTable], job_id: str, attempt: int):
     """The WHERE clause that says this attempt still owns the job (no reaper took it back)."""
-    return (Generation.id == generation_id, Generation.status == "running", Generation.attempts == attempt)
+    return (table.id == job_id, table.status == "running", table.attempts == attempt)
 
 
-def _fail(generation_id: str, attempt: int, code: str, message: str) -> str:
+def fail(table: type[JobTable], job_id: str, attempt: int, code: str, message: str) -> str:
     db.session.rollback()
     db.session.execute(
-        update(Generation).where(*_owned_by(generation_id, attempt))
+        update(table).where(*owned_by(table, job_id, attempt))
         .values(status="failed", error_code=code, error_message=message, finished_at=utcnow(), lease_until=None)
     )
     db.session.commit()
     return "failed"
+
+
+def finish(table: type[JobTable], job_id: str, attempt: int, **values) -> bool:
+    """Mark the job succeeded if this attempt still owns it; the caller commits together with its
+    outputs. False means the job was taken back and this attempt's result must be dropped."""
+    owned = db.session.execute(
+        update(table).where(*owned_by(table, job_id, attempt))
+        .values(status="succeeded", finished_at=utcnow(), lease_until=None, **values)
+    ).rowcount == 1
+    if not owned:
+        db.session.rollback()
+    return owned
 
 
 def _encoded_outputs(generation: Generation, result: GenerationResult) -> list[tuple[ImageRow, bytes, bytes]]:
@@ -128,16 +148,12 @@ def _encoded_outputs(generation: Generation, result: GenerationResult) -> list[t
 def _succeed(generation: Generation, attempt: int, result: GenerationResult) -> str:
     generation_id = generation.id
     outputs = _encoded_outputs(generation, result)
-    owned = db.session.execute(
-        update(Generation).where(*_owned_by(generation_id, attempt)).values(
-            status="succeeded", finished_at=utcnow(), lease_until=None,
-            input_tokens=result.usage.input_tokens, output_tokens=result.usage.output_tokens,
-            cost_usd=result.usage.cost_usd,
-        )
-    ).rowcount == 1
+    owned = finish(
+        Generation, generation_id, attempt, input_tokens=result.usage.input_tokens,
+        output_tokens=result.usage.output_tokens, cost_usd=result.usage.cost_usd,
+    )
     if not owned:
         # The lease ran out and the job was taken back; the other attempt's result is the one kept.
-        db.session.rollback()
         return db.session.scalar(select(Generation.status).where(Generation.id == generation_id))
     with storage.staged() as staging:
         for row, png, thumb in outputs:
@@ -154,30 +170,34 @@ def requeue_deadline() -> datetime:
     return utcnow() + timedelta(seconds=current_app.config["JOB_REQUEUE_S"])
 
 
-def reap(*, orphans: bool = False) -> list[tuple[str, int]]:
+def reap(*, orphans: bool = False) -> list[tuple[str, str, int]]:
     """Take back jobs whose worker died (lease expired) and re-send queued jobs the broker may have lost.
     With orphans=True every running job counts as dead (the embedded runner's process restarted).
-    Returns (id, priority) of the jobs to enqueue again; a job out of attempts is failed instead."""
+    Returns (table name, id, priority) of the jobs to enqueue again; a job out of attempts is failed."""
+    resend = [job for table in JOB_TABLES for job in _reap_table(table, orphans)]
+    db.session.commit()
+    return [(job.__tablename__, job.id, job.priority) for job in resend]
+
+
+def _reap_table(table: type[JobTable], orphans: bool) -> list[JobTable]:
     now = utcnow()
-    dead = select(Generation).where(Generation.status == "running")
+    dead = select(table).where(table.status == "running")
     if not orphans:
-        dead = dead.where(Generation.lease_until < now)
+        dead = dead.where(table.lease_until < now)
     resend = []
-    for generation in db.session.scalars(dead):
-        if generation.attempts >= MAX_ATTEMPTS:
-            generation.status, generation.finished_at, generation.lease_until = "failed", now, None
-            generation.error_code = UNKNOWN
-            generation.error_message = f"The job stopped unexpectedly {MAX_ATTEMPTS} times and was given up."
+    for job in db.session.scalars(dead):
+        if job.attempts >= MAX_ATTEMPTS:
+            job.status, job.finished_at, job.lease_until = "failed", now, None
+            job.error_code = UNKNOWN
+            job.error_message = f"The job stopped unexpectedly {MAX_ATTEMPTS} times and was given up."
         else:
-            generation.status = "queued"
-            resend.append(generation)
+            job.status = "queued"
+            resend.append(job)
     resend += db.session.scalars(
-        select(Generation).where(
-            Generation.status == "queued", Generation.lease_until < now,
-            Generation.id.not_in([generation.id for generation in resend]),
+        select(table).where(
+            table.status == "queued", table.lease_until < now, table.id.not_in([job.id for job in resend]),
         )
     )
-    for generation in resend:
-        generation.lease_until = requeue_deadline()
-    db.session.commit()
-    return [(generation.id, generation.priority) for generation in resend]
+    for job in resend:
+        job.lease_until = requeue_deadline()
+    return resend

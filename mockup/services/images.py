@@ -7,7 +7,7 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from .. import storage
-from ..errors import Invalid, NotFound, Unavailable
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..imaging.formats import encode
 from ..models import Generation, Image as ImageRow, Project
@@ -41,11 +41,16 @@ def get_candidate(owner_id: str, generation_id: str, image_id: str) -> ImageRow:
 
 
 def select_image(owner_id: str, generation_id: str, image_id: str) -> ImageRow:
-    """Mark one candidate as the chosen one; the generation's other candidates are unselected."""
+    """Mark one candidate as the chosen one (the generation's others are unselected) and start its 2K
+    upscale in the background, so the later 2K download is instant."""
+    # Imported here: image_jobs builds on this module (get_image, converted).
+    from .image_jobs import request_upscale_in_background
+
     image = get_candidate(owner_id, generation_id, image_id)
     db.session.execute(update(ImageRow).where(ImageRow.generation_id == generation_id).values(selected=False))
     image.selected = True
     db.session.commit()
+    request_upscale_in_background(owner_id, image.id)
     return image
 
 
@@ -57,34 +62,34 @@ def download_name(image: ImageRow, ext: str, suffix: str = "") -> str:
     return f"{slug}_{generation.mode}_{generation.id[:8]}_candidate-{image.index + 1}{suffix}.{ext}"
 
 
-def download(owner_id: str, image_id: str, fmt: str = "png", *, upscaled: bool = False) -> Download:
-    """The file to send for a download in the asked format, converted once and kept beside the original.
-    With upscaled=True it is the 2K version, which must exist already (see _upscaled_source)."""
+def _checked_format(fmt: str | None) -> str:
     fmt = (fmt or "png").lower()
     if fmt not in DOWNLOAD_FORMATS:
         raise Invalid("Choose png, jpeg or webp.", fields={"format": "Choose png, jpeg or webp."})
-    image = get_image(owner_id, image_id)
-    source = _upscaled_source(image) if upscaled else image.path
+    return fmt
+
+
+def converted(image: ImageRow, source: str, fmt: str | None, suffix: str = "") -> Download:
+    """`source` (the image's PNG, its 2K or its cut-out) in the asked format, converted once and kept
+    beside it; JPEG flattens transparency on white."""
+    fmt = _checked_format(fmt)
     ext, mimetype = DOWNLOAD_FORMATS[fmt]
     rel = source if fmt == "png" else storage.variant(source, fmt, ext)
     if not storage.exists(rel):
         with Image.open(storage.resolve(source)) as original:
             storage.write_atomic(rel, encode(original, fmt))
-    return Download(rel, download_name(image, ext, "_2k" if upscaled else ""), mimetype)
+    return Download(rel, download_name(image, ext, suffix), mimetype)
 
 
-def _upscaled_source(image: ImageRow) -> str:
-    """The stored 2K PNG. No upscale job exists yet, so nothing is started here: asking for a missing
-    2K file is refused as unavailable rather than answered as "processing", which would never end."""
-    if not storage.exists(image.upscaled_path):
-        raise Unavailable("2K downloads are not available yet: the upscaler is still being built. "
-                          "Download the image at its generated size meanwhile.")
-    return image.upscaled_path
+def download(owner_id: str, image_id: str, fmt: str | None = "png") -> Download:
+    """The image as generated, in the asked format."""
+    image = get_image(owner_id, image_id)
+    return converted(image, image.path, fmt)
 
 
 def files_of_image(image: ImageRow) -> list[str]:
     rels = [image.path, image.thumbnail_path, image.upscaled_path, image.cutout_path]
-    for source in filter(None, (image.path, image.upscaled_path)):
+    for source in filter(None, (image.path, image.upscaled_path, image.cutout_path)):
         rels += [storage.variant(source, fmt, ext) for fmt, (ext, _) in DOWNLOAD_FORMATS.items() if fmt != "png"]
     return [rel for rel in rels if rel]
 

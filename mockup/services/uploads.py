@@ -15,11 +15,12 @@ SOURCE_JPEG_QUALITY = 95
 
 
 def decode(data: bytes | None, field: str, *, required: bool = True) -> Image.Image | None:
-    """Decode one upload, naming the form field in the error."""
+    """Decode one upload, naming the form field in the error. None means no file was sent, which only
+    an optional field accepts; an empty file is refused in every field rather than taken for none."""
     if not data:
-        if required:
-            raise Invalid("Choose an image file to upload.", fields={field: "Choose an image file."})
-        return None
+        if data is None and not required:
+            return None
+        raise Invalid("Choose an image file to upload.", fields={field: "Choose an image file."})
     try:
         return decode_upload(data)
     except ServiceError as error:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from ..auth_session import sign_in, sign_out
 from ..forms import DeleteAccountForm, LanguageForm, LoginForm, PasswordForm, RegisterForm
+from ..security import limit_failed_logins
 from ..services import accounts
 from .common import layout_context, owner_id, redirect_to_next, render_form, run_form, safe_next
 
@@ -28,6 +29,7 @@ def register():
 
 
 @bp.route("/auth/login", methods=["GET", "POST"])
+@limit_failed_logins
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if current_user.is_authenticated and not form.is_submitted():

@@ -34,6 +34,13 @@ def delete(character_id: str):
                    _("Character deleted."), url_for("projects.index"))
 
 
+@bp.post("/characters/<character_id>/cutout")
+@login_required
+def cutout(character_id: str):
+    return perform(ButtonForm(), lambda: characters.remove_background(owner_id(), character_id),
+                   _("Background removed."), url_for("projects.index"))
+
+
 @bp.get("/characters/<character_id>/image")
 @login_required
 @limiter.exempt

@@ -2,17 +2,18 @@
 the generated images (view, select, download, delete, edit a region)."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from ..errors import Processing, Unavailable
 from ..extensions import limiter
 from ..forms import ButtonForm, EditForm, GenerateForm, NoteForm, SelectImageForm
 from ..imaging.formats import MIME_TYPES
-from ..models import utcnow
-from ..services import edits, generations, history, images, projects
+from ..models import JOB_CUTOUT, JOB_UPSCALE, utcnow
+from ..services import edits, generations, history, image_jobs, images, projects
 from .common import owner_id, perform, render_form, run_form, send_stored, stored_type, uploaded
-from .messages import engine_error
+from .messages import engine_error, translate
 
 bp = Blueprint("generate", __name__)
 
@@ -148,6 +149,34 @@ def image_thumbnail(image_id: str):
 def download(image_id: str):
     """`?format=png|jpeg|webp`, sent as an attachment named after project, mode, generation and candidate."""
     file = images.download(owner_id(), image_id, request.args.get("format", "png"))
+    return send_stored(file.path, file.mimetype, download_name=file.filename)
+
+
+# The prepared versions of an image: each made by a background job the first time it is asked for.
+VARIANTS = {"2k": JOB_UPSCALE, "transparent": JOB_CUTOUT}
+
+
+@bp.get("/images/<image_id>/download/<variant>")
+@login_required
+def download_variant(image_id: str, variant: str):
+    """The 2K or transparent file. Until it exists: a page that refreshes itself (no script needed), or
+    with `?check=1` a JSON status that static/app.js polls to show progress on the button."""
+    if variant not in VARIANTS:
+        abort(404)
+    checking = request.args.get("check") == "1"
+    try:
+        file = image_jobs.download_result(owner_id(), image_id, VARIANTS[variant], request.args.get("format", "png"))
+    except Processing as pending:
+        if checking:
+            return jsonify(status="processing"), 202, {"Retry-After": str(pending.retry_after)}
+        image = images.get_image(owner_id(), image_id)
+        return render_template("generate/preparing.html", image=image, variant=variant), 202
+    except Unavailable as failure:
+        if checking:
+            return jsonify(status="failed", message=translate(failure.message)), 503
+        raise
+    if checking:
+        return jsonify(status="ready")
     return send_stored(file.path, file.mimetype, download_name=file.filename)
 
 

@@ -47,8 +47,14 @@ SERVICE_MESSAGES = (
     N_("This image does not belong to this generation."),
     N_("Not in this generation."),
     N_("Choose png, jpeg or webp."),
-    N_("2K downloads are not available yet: the upscaler is still being built. "
-       "Download the image at its generated size meanwhile."),
+    N_("This character already has a transparent background."),
+    N_("The image is being prepared. Please try again in a moment."),
+    N_("Something went wrong while processing the image."),
+    N_("The upscale model could not run."),
+    N_("The 2K upscale program was not found; check REALESRGAN_PATH."),
+    N_("The 2K upscale program could not be started."),
+    N_("The 2K upscale program did not produce an image."),
+    N_("The 2K upscale program returned an image of the wrong size."),
     N_("This history entry does not exist."),
     # region edits
     N_("Mark the part to edit with either a region or a mask."),
