@@ -12,6 +12,7 @@ from ..forms import ButtonForm, EditForm, GenerateForm, NoteForm, SelectImageFor
 from ..imaging.formats import MIME_TYPES
 from ..models import JOB_CUTOUT, JOB_UPSCALE, utcnow
 from ..services import edits, generations, history, image_jobs, images, projects
+from ..services import queue as queue_service
 from .common import owner_id, perform, render_form, run_form, send_stored, stored_type, uploaded
 from .messages import engine_error, translate
 
@@ -150,6 +151,14 @@ def download(image_id: str):
     """`?format=png|jpeg|webp`, sent as an attachment named after project, mode, generation and candidate."""
     file = images.download(owner_id(), image_id, request.args.get("format", "png"))
     return send_stored(file.path, file.mimetype, download_name=file.filename)
+
+
+@bp.get("/queue")
+@login_required
+def queue():
+    """Your jobs with their place in the queue (an admin sees everyone's, and the totals)."""
+    return render_template("generate/queue.html", entries=queue_service.queue_for(owner_id()),
+                           totals=queue_service.totals_for(owner_id()))
 
 
 # The prepared versions of an image: each made by a background job the first time it is asked for.

@@ -1,0 +1,54 @@
+"""The job queue as people see it: their own jobs (an admin: everyone's) with position, running time and
+outcome, and the totals per status for admins."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Generation, User, utcnow
+from .accounts import get_user
+from .generations import count_by_status
+
+RECENT = 100
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    generation: Generation
+    owner_email: str
+    position: int | None
+    seconds: float | None  # running or ran for this long
+
+
+def _positions() -> dict[str, int]:
+    """Queue positions of every waiting job in one query (1 runs next)."""
+    waiting = db.session.scalars(
+        select(Generation.id).where(Generation.status == "queued").order_by(Generation.priority, Generation.queued_at)
+    )
+    return {generation_id: index for index, generation_id in enumerate(waiting, start=1)}
+
+
+def _seconds(generation: Generation, now: datetime) -> float | None:
+    if generation.started_at is None:
+        return None
+    return ((generation.finished_at or now) - generation.started_at).total_seconds()
+
+
+def queue_for(user_id: str) -> list[QueueEntry]:
+    """The most recent jobs the user may see, newest first."""
+    user = get_user(user_id)
+    query = select(Generation, User.email).join(User, User.id == Generation.owner_id)
+    if not user.is_admin:
+        query = query.where(Generation.owner_id == user_id)
+    rows = db.session.execute(query.order_by(Generation.created_at.desc()).limit(RECENT)).all()
+    positions, now = _positions(), utcnow()
+    return [QueueEntry(generation, email, positions.get(generation.id), _seconds(generation, now))
+            for generation, email in rows]
+
+
+def totals_for(user_id: str) -> dict[str, int] | None:
+    """Jobs per status over all users, for admins only."""
+    return count_by_status() if get_user(user_id).is_admin else None
