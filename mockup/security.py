@@ -1,7 +1,9 @@
 """HTTP-level defences, wired in one place: security headers (Flask-Talisman), CORS for the JSON API
-(Flask-CORS), the rate limiter's behaviour when Redis is down, and the limits on failed sign-ins.
-docs/SECURITY.md maps each threat to its defence and its test."""
+(Flask-CORS) and the limits on failed sign-ins. docs/SECURITY.md maps each threat to its defence and its
+test."""
 from __future__ import annotations
+
+from typing import Callable, TypeVar
 
 from flask import Flask, Response, request
 from flask_cors import CORS
@@ -41,6 +43,8 @@ CORS_EXPOSED = ["Location", "Retry-After"]
 FAILED_LOGINS = "10 per 15 minutes"
 FAILED_LOGIN_STATUSES = frozenset({401, 422})
 FAILED_LOGIN_MESSAGE = "Too many failed sign-ins. Please wait 15 minutes and try again."
+
+F = TypeVar("F", bound=Callable)
 
 
 def init_security(app: Flask) -> None:
@@ -91,12 +95,13 @@ def _login_address_key() -> str:
     return f"login-addr:{get_remote_address()}"
 
 
-def limit_failed_logins(view):
-    """Decorate a sign-in view (HTML or API) with the per-account and per-address failure limits. The
-    60-a-minute limit still applies on top (override_defaults=False)."""
+def limit_failed_logins(view: F) -> F:
+    """Decorate a sign-in view (HTML or API) with the per-account and per-address failure limits, on top
+    of the app-wide 60 a minute. They are checked before a sign-in attempt (a POST) and counted after it,
+    only when it was refused."""
     for scope, key in (("failed-login-email", _login_email_key), ("failed-login-address", _login_address_key)):
         view = limiter.shared_limit(
-            FAILED_LOGINS, scope=scope, key_func=key, deduct_when=_failed_login,
-            error_message=FAILED_LOGIN_MESSAGE, override_defaults=False,
+            FAILED_LOGINS, scope=scope, key_func=key, methods=["POST"], deduct_when=_failed_login,
+            error_message=FAILED_LOGIN_MESSAGE,
         )(view)
     return view

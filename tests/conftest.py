@@ -147,7 +147,7 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 
 
-def _postgres_up() -> bool:
+def postgres_up() -> bool:
     import sqlalchemy
 
     try:
@@ -160,7 +160,7 @@ def _postgres_up() -> bool:
         return False
 
 
-def _redis_up() -> bool:
+def redis_up() -> bool:
     import redis
 
     try:
@@ -172,7 +172,7 @@ def _redis_up() -> bool:
 @pytest.fixture
 def postgres_url():
     """A fresh, empty PostgreSQL database for one test."""
-    need(_postgres_up(), f"PostgreSQL at {PG_URL}")
+    need(postgres_up(), f"PostgreSQL at {PG_URL}")
     import sqlalchemy
 
     name = f"mockup_test_{os.getpid()}"  # several suites may run at once on one server
@@ -191,7 +191,7 @@ def postgres_url():
 @pytest.fixture
 def redis_url():
     """An emptied Redis database for one test."""
-    need(_redis_up(), f"Redis at {REDIS_URL}")
+    need(redis_up(), f"Redis at {REDIS_URL}")
     import redis
 
     client = redis.Redis.from_url(REDIS_URL)

@@ -69,7 +69,10 @@ def page():
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        # bypass_csp: wait_for_function polls its predicate through `new Function`, which the app's
+        # Content-Security-Policy refuses (no 'unsafe-eval'); tests/test_http_security.py checks the
+        # policy in a context of its own.
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True, bypass_csp=True)
         yield context.new_page()
         context.close()
         browser.close()

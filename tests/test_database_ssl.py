@@ -9,7 +9,7 @@ import config
 from mockup import create_app
 from mockup.extensions import db
 
-from .conftest import PG_URL, _postgres_up, need
+from .conftest import PG_URL, postgres_up, need
 
 REQUIRED = "?sslmode=require"
 
@@ -28,7 +28,7 @@ def test_config_keeps_sslmode_and_the_driver_receives_it(tmp_path):
 def test_the_local_server_is_reached_with_ssl_or_refused_for_lack_of_it():
     """Where the server has SSL the session is encrypted; where it has none (this machine), the
     connection is refused for that very reason instead of going ahead in clear text."""
-    need(_postgres_up(), f"PostgreSQL at {PG_URL}")
+    need(postgres_up(), f"PostgreSQL at {PG_URL}")
     plain = sqlalchemy.create_engine(PG_URL)
     with plain.connect() as connection:
         server_has_ssl = connection.exec_driver_sql("SHOW ssl").scalar() == "on"

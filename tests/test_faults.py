@@ -19,19 +19,19 @@ from typing import Iterator
 
 import numpy as np
 import pytest
-import redis
 import requests
 from flask import Flask
 from PIL import Image
 from sqlalchemy import func, select
 
+from mockup import create_app
 from mockup.extensions import db
 from mockup.jobs import tasks
 from mockup.models import Character, Generation, Image as ImageRow
 from mockup.services import accounts, generations, projects
 from mockup.storage import DISK_FULL_MESSAGE
 
-from .conftest import REDIS_URL, AuthActions, app_with_tables, files_under, need, png_bytes
+from .conftest import AuthActions, app_with_tables, files_under, need, png_bytes, postgres_up, redis_up
 from .fixtures_gemini import API_KEY
 from .fixtures_stack import (
     dispose, free_port, job_status, migrate, stack_app, start_web, start_worker, stop, wait_for_status, wait_until,
@@ -145,6 +145,15 @@ def assert_failed_cleanly(app: Flask, generation_id: str, code: str, words: str 
 
 # --- workers killed ----------------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("job_timeout_s", [LEASE_S, 30, 900])
+def test_celery_soft_limit_comes_before_the_hard_limit_for_any_job_timeout(app_config, job_timeout_s):
+    """The soft limit gives a job its chance to end cleanly before the hard kill. Zero would switch it
+    off, and a negative one ends every task at once ("Soft time limit (-22s) exceeded"), which is what
+    the short leases below would meet."""
+    conf = create_app({**app_config, "JOB_TIMEOUT_S": job_timeout_s}).extensions["celery"].conf
+    assert 0 < conf.task_soft_time_limit < conf.task_time_limit == job_timeout_s
+
+
 def test_worker_child_killed_mid_generation_completes_once(lease_env, gemini_server, tmp_path):
     """SIGKILL the pool child while it waits for Gemini: Celery redelivers the job (reject_on_worker_lost),
     the redelivery finds it claimed and does nothing, and the reaper gives it back once the lease ran out."""
@@ -199,24 +208,17 @@ def test_a_job_that_crashes_its_worker_every_time_fails_after_three_attempts(lea
 
 # --- Redis and PostgreSQL restarted --------------------------------------------------------------------------
 
-def redis_answers() -> bool:
-    try:
-        return redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
-    except redis.RedisError:
-        return False
-
-
 def ensure_redis() -> None:
-    if not redis_answers():
+    if not redis_up():
         subprocess.run(REDIS_START, check=True, capture_output=True)
-    wait_until(redis_answers, 30, "Redis to answer")
+    wait_until(redis_up, 30, "Redis to answer")
 
 
 def restart_redis() -> None:
     """Stop Redis without saving, so everything it held is lost as in a crash; start it as CI does."""
     try:
         subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], capture_output=True, timeout=10)
-        wait_until(lambda: not redis_answers(), 10, "Redis to stop")
+        wait_until(lambda: not redis_up(), 10, "Redis to stop")
     finally:
         ensure_redis()
 
@@ -239,18 +241,14 @@ def test_redis_restart_with_twenty_jobs_queued_loses_none(gemini_env, gemini_ser
         dispose(app)
 
 
-def postgres_answers() -> bool:
-    return subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode == 0
-
-
 def restart_postgres() -> None:
     cluster = [*POSTGRES_CLUSTER, os.listdir("/etc/postgresql")[0], "main"]
     try:
         subprocess.run([*cluster, "restart"], check=True, capture_output=True, timeout=60)
     finally:
-        if not postgres_answers():
+        if not postgres_up():
             subprocess.run([*cluster, "start"], capture_output=True, timeout=60)
-        wait_until(postgres_answers, 60, "PostgreSQL to accept connections")
+        wait_until(postgres_up, 60, "PostgreSQL to accept connections")
 
 
 @pytest.fixture
@@ -264,7 +262,8 @@ def web_user(stack_env, tmp_path) -> Iterator[tuple[str, requests.Session]]:
         account = {"email": "pg@example.com", "password": "correct horse"}
         requests.post(f"{base}/api/auth/register", json={**account, "name": "PG"}).raise_for_status()
         session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {requests.post(f'{base}/api/auth/login', json=account).json()['access_token']}"
+        token = requests.post(f"{base}/api/auth/login", json=account).json()["access_token"]
+        session.headers["Authorization"] = f"Bearer {token}"
         yield base, session
     finally:
         stop(web)

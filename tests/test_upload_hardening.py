@@ -61,7 +61,8 @@ def world(app) -> World:
     AuthActions(browser).register(email="uploader@example.com", password=PASSWORD)
     project_id = create_project(browser)
     api = ApiClient(app.test_client())
-    api.token = api.post("/api/auth/login", json={"email": "uploader@example.com", "password": PASSWORD}).get_json()["access_token"]
+    login = api.post("/api/auth/login", json={"email": "uploader@example.com", "password": PASSWORD})
+    api.token = login.get_json()["access_token"]
     return World(browser, api, project_id)
 
 

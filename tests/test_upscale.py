@@ -22,9 +22,8 @@ from mockup.imaging.upscale import (
 
 def artwork(width: int, height: int, seed: int = 1) -> Image.Image:
     """Mockup-like content: a colour gradient, outlined shapes and text, so the model has edges to work on."""
-    x = np.linspace(0, 1, width)[None, :]
-    y = np.linspace(0, 1, height)[:, None]
-    gradient = np.stack([30 + 200 * x + 0 * y, 40 + 180 * y + 0 * x, 20 + 100 * (x + y)], axis=2)
+    x, y = np.meshgrid(np.linspace(0, 1, width), np.linspace(0, 1, height))
+    gradient = np.dstack([30 + 200 * x, 40 + 180 * y, 20 + 100 * (x + y)])
     image = Image.fromarray(gradient.astype(np.uint8))
     draw = ImageDraw.Draw(image)
     rng = np.random.default_rng(seed)
@@ -144,6 +143,13 @@ def test_the_smallest_scale_that_reaches_2048_is_used(size, scale):
     upscaler = RecordingUpscaler()
     result = upscale_to_2k(Image.new("RGB", size), upscaler)
     assert upscaler.calls == [scale] and max(result.size) == 2048
+
+
+def test_a_4x_only_model_on_a_large_image_is_reduced_to_2048():
+    upscaler = RecordingUpscaler()
+    upscaler.scales = (4,)
+    result = upscale_to_2k(Image.new("RGB", (1024, 768)), upscaler)
+    assert upscaler.calls == [4] and result.size == (2048, 1536)
 
 
 def test_images_already_2k_or_larger_are_only_resized():

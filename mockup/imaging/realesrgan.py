@@ -1,9 +1,9 @@
 """Running a Real-ESRGAN ncnn model in-process, tile by tile.
 
-Each tile is fed with `pad` extra pixels of real context on every side that has a neighbour, and those
-margins are cropped from its output, so peak memory depends on the tile size rather than on the image,
-and tile borders leave no seam. Context beyond the image border is left to the network's own zero
-padding, as in training (and as the official tiled inference does).
+Each tile is fed with at least `pad` extra pixels of real context on every side that has a
+neighbour, and those margins are cropped from its output, so peak memory depends on the tile size
+rather than on the image, and tile borders leave no seam. Context beyond the image border is left to
+the network's own zero padding, as in training (and as the official tiled inference does).
 
 This module knows ncnn and model files only; which model and scale to use is `upscale.py`'s business.
 """
@@ -59,16 +59,23 @@ def _new_net(stem: str, use_gpu: bool) -> ncnn.Net:
 
 
 def upscale_rgb(net: ncnn.Net, rgb: np.ndarray, scale: int, tile: int, pad: int) -> np.ndarray:
-    """Run `net` over an HxWx3 uint8 image tile by tile; return the (H*scale)x(W*scale)x3 uint8 result."""
+    """Run `net` over an HxWx3 uint8 image tile by tile; return the (H*scale)x(W*scale)x3 uint8 result.
+
+    Every window has the same shape, so ncnn's pool allocators reuse their blocks exactly: with windows
+    a pixel or two apart the pools kept both sizes and a 1024-px RRDB run grew to 2.2 GB instead of
+    one window's 1.2 GB (emptying them per window instead cost 20% in page faults). The pools live for
+    one image only, so a long-running worker does not keep what the next image would not reuse.
+    """
     height, width = rgb.shape[:2]
+    window_height, rows = _windows(height, tile, pad)
+    window_width, columns = _windows(width, tile, pad)
+    pools = (ncnn.PoolAllocator(), ncnn.PoolAllocator())
     out = np.empty((height * scale, width * scale, 3), np.uint8)
-    pools = _Pools()
     with _run_lock:
-        for y0, y1 in _spans(height, tile):
-            for x0, x1 in _spans(width, tile):
-                top, left = max(0, y0 - pad), max(0, x0 - pad)
-                window = rgb[top : min(height, y1 + pad), left : min(width, x1 + pad)]
-                result = _infer(net, window, pools.for_shape(window.shape))
+        for top, y0, y1 in rows:
+            for left, x0, x1 in columns:
+                window = rgb[top : top + window_height, left : left + window_width]
+                result = _infer(net, window, pools)
                 dy, dx = (y0 - top) * scale, (x0 - left) * scale
                 out[y0 * scale : y1 * scale, x0 * scale : x1 * scale] = result[
                     dy : dy + (y1 - y0) * scale, dx : dx + (x1 - x0) * scale
@@ -76,42 +83,28 @@ def upscale_rgb(net: ncnn.Net, rgb: np.ndarray, scale: int, tile: int, pad: int)
     return out
 
 
-class _Pools:
-    """Blob and workspace allocators for one image, emptied whenever the window shape changes.
+def _windows(length: int, tile: int, pad: int) -> tuple[int, list[tuple[int, int, int]]]:
+    """Cut one axis into nearly equal spans of at most `tile` (no thin, wasteful sliver at the end).
 
-    ncnn's pool allocators keep freed blocks for reuse. Windows of one shape reuse them exactly, but
-    blocks cached for one shape rarely fit another and pile up: a 1024-px RRDB run, whose windows vary
-    by a pixel or two, grew to 2.2 GB instead of one tile's 1.2 GB. Emptying costs page faults, so it
-    happens only on a change of shape (never for the default model on a 1024-px image: 4 equal windows).
+    Returns the common window length and, for each span, (window start, span start, span end): each
+    window holds its span plus at least `pad` px of context on every side that is not the image border.
+    Windows at the border are shifted inwards rather than shortened, so they all have one length.
     """
-
-    def __init__(self) -> None:
-        self.blobs, self.workspace = ncnn.PoolAllocator(), ncnn.PoolAllocator()
-        self.shape: tuple[int, ...] | None = None
-
-    def for_shape(self, shape: tuple[int, ...]) -> "_Pools":
-        if shape != self.shape:
-            self.blobs.clear()
-            self.workspace.clear()
-            self.shape = shape
-        return self
-
-
-def _spans(length: int, tile: int) -> list[tuple[int, int]]:
-    """Split 0..length into nearly equal spans of at most `tile`, so no tile is a thin, wasteful sliver."""
     count = -(-length // tile)
     edges = [round(i * length / count) for i in range(count + 1)]
-    return list(zip(edges, edges[1:]))
+    spans = list(zip(edges, edges[1:]))
+    size = max(min(length, end + pad) - max(0, start - pad) for start, end in spans)
+    return size, [(min(max(0, start - pad), length - size), start, end) for start, end in spans]
 
 
-def _infer(net: ncnn.Net, window: np.ndarray, pools: _Pools) -> np.ndarray:
+def _infer(net: ncnn.Net, window: np.ndarray, pools: tuple[ncnn.Allocator, ncnn.Allocator]) -> np.ndarray:
     """Run one HxWx3 uint8 window through the net, which takes planar RGB in [0, 1]; return HxWx3 uint8
     (a copy: nothing in the pools is in use once this returns)."""
     planar = np.ascontiguousarray(window.transpose(2, 0, 1), dtype=np.float32)
     planar *= 1 / 255
     extractor = net.create_extractor()
-    extractor.set_blob_allocator(pools.blobs)
-    extractor.set_workspace_allocator(pools.workspace)
+    extractor.set_blob_allocator(pools[0])
+    extractor.set_workspace_allocator(pools[1])
     extractor.input(net.input_names()[0], ncnn.Mat(planar))
     status, result = extractor.extract(net.output_names()[0])
     if status != 0:

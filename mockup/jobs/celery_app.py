@@ -29,7 +29,8 @@ def celery_init_app(app: Flask) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_time_limit=time_limit,
-        task_soft_time_limit=time_limit - 30,
+        # Half a minute to clean up, but never a zero or negative limit when JOB_TIMEOUT_S is short.
+        task_soft_time_limit=max(time_limit - 30, time_limit * 0.9),
         task_default_priority=5,
         broker_connection_retry_on_startup=True,
         broker_transport_options={

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from .. import storage
 from ..engines import get_engine
 from ..engines.base import UNKNOWN, EditRequest, Engine, EngineError, GenerationRequest, GenerationResult
+from ..errors import ServiceError
 from ..extensions import db
 from ..imaging import regions
 from ..imaging.formats import encode, thumbnail
@@ -103,7 +104,10 @@ def run_generation(generation_id: str) -> str | None:
         log.exception("job %s crashed", generation_id)
         return fail(Generation, generation_id, attempt, UNKNOWN,
                     "Something went wrong while making the mockup. Please try again.")
-    return _succeed(generation, attempt, result)
+    try:
+        return _succeed(generation, attempt, result)
+    except ServiceError as error:  # storing the outputs was refused (a full disk); none of them is kept
+        return fail(Generation, generation_id, attempt, UNKNOWN, error.message)
 
 
 def owned_by(table: type[JobTable], job_id: str, attempt: int):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from .. import jobs, storage
 from ..engines.base import UNKNOWN
-from ..errors import Processing, Unavailable
+from ..errors import Processing, ServiceError, Unavailable
 from ..extensions import db
 from ..imaging.formats import encode
 from ..imaging.matting import cut_out
@@ -117,7 +117,10 @@ def run_image_job(job_id: str) -> str | None:
         return fail(ImageJob, job_id, attempt, UNKNOWN, "Something went wrong while processing the image.")
     if not finish(ImageJob, job_id, attempt):
         return db.session.scalar(select(ImageJob.status).where(ImageJob.id == job_id))
-    with storage.staged() as staging:
-        setattr(image, work.column, staging.write(work.path_of(image), data))
-        db.session.commit()
+    try:
+        with storage.staged() as staging:
+            setattr(image, work.column, staging.write(work.path_of(image), data))
+            db.session.commit()
+    except ServiceError as error:  # the file could not be stored (a full disk); nothing is kept
+        return fail(ImageJob, job_id, attempt, UNKNOWN, error.message)
     return "succeeded"

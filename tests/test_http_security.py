@@ -1,5 +1,6 @@
-"""Security headers (Flask-Talisman), cookie flags, HTTPS redirection and CORS on the JSON API, checked
-on real responses; and in Chromium, that the page policy blocks nothing the pages themselves use."""
+"""HTTP-level defences on real responses: security headers (Flask-Talisman), cookie flags, HTTPS
+redirection, CORS on the JSON API, the secret key a production app insists on; and in Chromium, that the
+page policy blocks nothing the pages themselves use."""
 from __future__ import annotations
 
 import re
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 from flask_login import login_user
 
+import config
 from mockup import create_app
 from mockup.auth_session import SignedInUser
 from mockup.extensions import db
@@ -16,7 +18,7 @@ from mockup.services import accounts
 
 from .api_support import sign_up
 from .studio import create_character, create_project, finished_generation
-from .test_browser import image_file, page, server, sign_up_with_a_project, wait_for_candidates  # noqa: F401
+from .test_browser import image_file, page, server, sign_up_with_a_project  # noqa: F401
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ORIGIN = "https://design.example"
@@ -89,7 +91,8 @@ def test_http_is_served_unless_https_is_forced(app_config):
 def test_force_https_accepts_https_reported_by_the_proxy(app_config):
     """Behind PROXY_COUNT proxies, the proxy's X-Forwarded-Proto says the browser used HTTPS."""
     app = create_app({**app_config, "FORCE_HTTPS": True, "PROXY_COUNT": 1})
-    response = app.test_client().get("/auth/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.9"})
+    proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.9"}
+    response = app.test_client().get("/auth/login", headers=proxied)
     assert response.status_code == 200 and "Strict-Transport-Security" in response.headers
 
 
@@ -138,19 +141,43 @@ def test_no_cors_without_configured_origins(client):
     assert not any(name.startswith("Access-Control-") for name in response.headers.keys())
 
 
-def test_chromium_reports_no_policy_violation_on_the_pages(server, page):
+@pytest.fixture
+def strict_page(page):
+    """A page in a browser context of its own that enforces the policy (the shared `page` bypasses it)."""
+    context = page.context.browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def test_chromium_reports_no_policy_violation_on_the_pages(server, strict_page):
     """The policy is checked by a real browser on the pages that use scripts, inline style attributes
-    (the before/after figure), data: and blob: images: nothing may be refused."""
+    (the before/after figure), data: and blob: images: nothing may be refused. Only selector waits here:
+    Playwright's wait_for_function would itself be refused by the policy."""
+    page = strict_page
     refused = []
-    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+
+    def note(message) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
+
+    page.on("console", note)
     sign_up_with_a_project(page, server)
     page.click(".subnav >> text=New mockup")
     page.check("input[value=sketch-to-real]")
     page.set_input_files("#source_image", image_file("sketch.png", (320, 240), (60, 90, 200)))
     page.click("text=Make 2 candidates")
     page.wait_for_url("**/generations/*")
-    wait_for_candidates(page)
+    page.wait_for_selector("#generation-status[data-status=succeeded] .candidate img", timeout=60_000)
+    page.wait_for_load_state("networkidle")
     page.locator(".candidate-media").first.click()
     page.wait_for_url("**/images/*")
+    page.wait_for_load_state("networkidle")
     page.goto(f"{server}/account")
     assert refused == []
+
+
+@pytest.mark.parametrize("secret", ["", config.DEV_SECRET_KEY])
+def test_production_refuses_a_missing_or_development_secret_key(app_config, secret):
+    """Sessions and tokens signed with a known key could be forged by anyone."""
+    with pytest.raises(config.ConfigError, match="SECRET_KEY"):
+        create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": secret})
