@@ -48,6 +48,8 @@ SERVICE_MESSAGES = (
     N_("Not in this generation."),
     N_("Choose png, jpeg or webp."),
     N_("This character already has a transparent background."),
+    N_("Too many failed sign-ins. Please wait 15 minutes and try again."),
+    N_("The server's disk is full, so nothing was saved. Please tell your administrator, then try again."),
     N_("The image is being prepared. Please try again in a moment."),
     N_("Something went wrong while processing the image."),
     N_("The upscale model could not run."),
