@@ -10,16 +10,16 @@ engine itself is replaced by returning a slightly changed copy, so only our own 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from timing import row, timed  # noqa: E402
 from mockup.imaging import regions  # noqa: E402
 from mockup.imaging.formats import encode, thumbnail  # noqa: E402
 from mockup.imaging.matting import cut_out  # noqa: E402
@@ -47,13 +47,6 @@ def edit_overhead(image: Image.Image) -> None:
         thumbnail(result)
 
 
-def timed(action, repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def main() -> None:
@@ -66,7 +59,7 @@ def main() -> None:
         ("cut-out, 2048x2048", timed(lambda: cut_out(two_k), args.repeat)),
         ("cut-out, 1024x1024", timed(lambda: cut_out(one_k), args.repeat)),
     ):
-        print(f"| {name} | median {statistics.median(times) * 1000:.0f} ms, best {min(times) * 1000:.0f} ms |")
+        print(row(name, times))
 
 
 if __name__ == "__main__":

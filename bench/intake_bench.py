@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from timing import row, timed  # noqa: E402
 from mockup import create_app, storage  # noqa: E402
 from mockup.extensions import db  # noqa: E402
 from mockup.imaging.intake import decode_upload  # noqa: E402
@@ -42,13 +42,6 @@ def photo_of_about_10_mb() -> bytes:
     raise RuntimeError("could not make a photo under 10 MB")
 
 
-def timed(action, repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def main() -> None:
@@ -73,7 +66,7 @@ def main() -> None:
             user.id, project.id, mode="sketch-to-real", source_image=data), args.repeat)
     print(f"| input | {len(data) / 1e6:.1f} MB JPEG, {image.width}x{image.height} |")
     for name, times in (("decode + validate", decode), ("store (JPEG q95 4:4:4)", store), ("submit_generation", submit)):
-        print(f"| {name} | median {statistics.median(times) * 1000:.0f} ms, best {min(times) * 1000:.0f} ms |")
+        print(row(name, times))
 
 
 if __name__ == "__main__":
