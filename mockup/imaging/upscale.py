@@ -46,7 +46,8 @@ class ModelSpec:
     name: str
     stems: Mapping[int, str]
     # Input pixels per tile side. The RRDB models keep 64 channels at 4x the tile's size, so their peak
-    # memory grows by about 40 KB per tile pixel: 96 (+16 px context a side) stays near 1.3 GB.
+    # memory grows by about 40 KB per tile pixel: 96 (+16 px context a side) peaks at 1.26 GB for
+    # -anime and 1.47 GB for x4plus on a 1024-px image (bench/upscale_bench.py).
     tile: int
 
     @property
