@@ -12,7 +12,6 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from .extensions import db
 
 GENERATION_STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
-ACTIVE_STATUSES = ("queued", "running")
 FINISHED_STATUSES = ("succeeded", "failed", "canceled")
 JOB_GENERATE, JOB_EDIT = "generate-mockup", "edit-image"
 JOB_UPSCALE, JOB_CUTOUT = "upscale-image", "remove-background"
@@ -112,6 +111,12 @@ class JobState:
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED_STATUSES
+
+    def queue_again(self, resend_at: datetime) -> None:
+        """Back to a fresh queued state with no attempts used (a retry, or a new request for a result);
+        `resend_at` is when the reaper sends it to the broker again if it is still waiting."""
+        self.status, self.error_code, self.error_message, self.attempts = "queued", None, None, 0
+        self.queued_at, self.lease_until, self.started_at, self.finished_at = utcnow(), resend_at, None, None
 
 
 class Generation(JobState, db.Model):

@@ -39,6 +39,12 @@ def root() -> Path:
     return Path(current_app.config["DATA_DIR"])
 
 
+def beat_schedule(data_dir: str) -> str:
+    """Celery beat's last-run times: in DATA_DIR, the one folder a container may write to. Takes the
+    folder because beat is configured before any app context exists."""
+    return str(Path(data_dir) / "celerybeat-schedule")
+
+
 def resolve(rel: str) -> Path:
     """Absolute path of a stored relative path; refuses anything that would leave DATA_DIR."""
     base = root().resolve()

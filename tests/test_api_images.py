@@ -51,7 +51,7 @@ def test_download_converts_and_names_the_file(alice, image, fmt, pillow_format, 
     response = alice.get(f"{image['download_url']}{query}")
     assert response.status_code == 200 and response.mimetype == mimetype
     disposition = response.headers["Content-Disposition"]
-    assert disposition.startswith("attachment") and f"acrylic-stands_ip-change_" in disposition
+    assert disposition.startswith("attachment") and "acrylic-stands_ip-change_" in disposition
     assert disposition.endswith(f"candidate-1.{ext}")
     decoded = Image.open(io.BytesIO(response.data))
     assert decoded.format == pillow_format and decoded.size == (image["width"], image["height"])

@@ -2,10 +2,10 @@
 inside an app context, so tasks can call services exactly as views do."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from celery import Celery, Task
 from flask import Flask
+
+from .. import storage
 
 REAP_EVERY_S = 30.0
 
@@ -42,8 +42,7 @@ def celery_init_app(app: Flask) -> Celery:
             "queue_order_strategy": "priority",
         },
         beat_schedule={"reap-jobs": {"task": "mockup.reap_jobs", "schedule": REAP_EVERY_S}},
-        # Beat keeps its last-run times in DATA_DIR, the one folder a container may write to.
-        beat_schedule_filename=str(Path(app.config["DATA_DIR"]) / "celerybeat-schedule"),
+        beat_schedule_filename=storage.beat_schedule(app.config["DATA_DIR"]),
         imports=("mockup.jobs.tasks",),
     )
     celery.set_default()

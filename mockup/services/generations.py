@@ -137,9 +137,7 @@ def retry_generation(owner_id: str, generation_id: str) -> Generation:
     if generation.status not in ("failed", "canceled"):
         raise Conflict("Only a failed or canceled generation can be tried again.")
     ensure_room()
-    generation.status, generation.error_code, generation.error_message = "queued", None, None
-    generation.attempts, generation.lease_until = 0, requeue_deadline()
-    generation.queued_at, generation.started_at, generation.finished_at = utcnow(), None, None
+    generation.queue_again(requeue_deadline())
     db.session.commit()
     jobs.enqueue(generation.id, generation.priority)
     return generation

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..imaging.formats import encode
 from ..imaging.matting import cut_out
 from ..imaging.upscale import UpscaleError, get_upscaler, upscale_to_2k
-from ..models import JOB_CUTOUT, JOB_UPSCALE, Image as ImageRow, ImageJob, utcnow
+from ..models import JOB_CUTOUT, JOB_UPSCALE, Image as ImageRow, ImageJob
 from .execution import claim, fail, finish, requeue_deadline
 from .generations import PRIORITY_BATCH, PRIORITY_NORMAL
 from .images import Download, converted, get_image
@@ -67,9 +67,8 @@ def request(owner_id: str, image_id: str, job_type: str, priority: int = PRIORIT
     if job is None:
         job = ImageJob(image_id=image.id, owner_id=owner_id, job_type=job_type)
         db.session.add(job)
-    job.status, job.error_code, job.error_message, job.attempts = "queued", None, None, 0
-    job.priority, job.queued_at, job.lease_until = priority, utcnow(), requeue_deadline()
-    job.started_at = job.finished_at = None
+    job.priority = priority
+    job.queue_again(requeue_deadline())
     db.session.commit()
     jobs.enqueue(job.id, job.priority, table=ImageJob.__tablename__)
     return job
