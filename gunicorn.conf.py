@@ -7,9 +7,12 @@ from __future__ import annotations
 from gunicorn import glogging
 
 from config import from_env  # imported by name: a module-level `config` would be gunicorn's -c setting
+from mockup import multiprocess_metrics
 from mockup.logging_setup import formatter
 
 settings = from_env()
+# Set here, in the arbiter, so the workers it forks inherit it: they add their metrics up (/metrics).
+multiprocess_metrics.enable(settings)
 
 bind = [f"{settings['HOST']}:{settings['PORT']}"]
 # A 2K download may run the upscaler in the request (about 7 s on 2 cores, more with the larger models);
@@ -31,3 +34,11 @@ class Logger(glogging.Logger):
 
 
 logger_class = Logger
+
+
+def on_starting(server) -> None:
+    multiprocess_metrics.reset()
+
+
+def child_exit(server, worker) -> None:
+    multiprocess_metrics.process_dead(worker.pid)

@@ -45,6 +45,49 @@ def beat_schedule(data_dir: str) -> str:
     return str(Path(data_dir) / "celerybeat-schedule")
 
 
+def metrics_folder(data_dir: str, service: str, host: str) -> Path:
+    """Where one service instance's processes keep their Prometheus values (multiprocess mode). One
+    folder per service and host, because the value files are named by process id and the web and
+    worker containers number their processes alike. Takes the folder: chosen before any app exists."""
+    return metrics_root(data_dir) / f"{service}-{host}"
+
+
+def metrics_root(data_dir: str) -> Path:
+    return Path(data_dir) / "metrics"
+
+
+def bytes_used() -> int:
+    """Bytes of every file under DATA_DIR, for the operators' metrics."""
+    return _folder_bytes(root())
+
+
+def disk_usage() -> tuple[int, int]:
+    """(free, total) bytes of the disk DATA_DIR is on; measured at its nearest existing folder, since
+    nothing may have been stored yet."""
+    folder = root().resolve()
+    while not folder.exists():
+        folder = folder.parent
+    usage = shutil.disk_usage(folder)
+    return usage.free, usage.total
+
+
+def _folder_bytes(folder: Path) -> int:
+    total = 0
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:  # deleted while being counted: a project removed meanwhile
+        return 0
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                total += _folder_bytes(Path(entry.path))
+            else:
+                total += entry.stat(follow_symlinks=False).st_size
+        except FileNotFoundError:
+            continue
+    return total
+
+
 def resolve(rel: str) -> Path:
     """Absolute path of a stored relative path; refuses anything that would leave DATA_DIR."""
     base = root().resolve()

@@ -12,12 +12,12 @@ from flask import Flask
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-from mockup import create_app
+from mockup import create_app, storage
 from mockup.engines import reset_engines
 from mockup.extensions import db
 from mockup.models import Character, Generation, HistoryEntry, Image as ImageRow, Project, User
 
-pytest_plugins = ["tests.fixtures_gemini", "tests.fixtures_stack"]
+pytest_plugins = ["tests.api_support", "tests.fixtures_gemini", "tests.fixtures_stack"]
 
 CI = os.environ.get("CI") == "true"
 
@@ -120,12 +120,14 @@ def png_bytes(size=(64, 48), color=(200, 30, 30), fmt="PNG") -> bytes:
 
 
 def files_under(path) -> list[str]:
-    """Every file below a folder (relative), to prove that nothing was written or that all is gone."""
+    """Every file below a folder (relative), to prove that nothing was written or that all is gone. A
+    DATA_DIR's metrics folder is left out: it holds the processes' counters, not anything of a user's."""
     if not os.path.isdir(path):
         return []
+    metrics = storage.metrics_root(path)
     return sorted(
         os.path.relpath(os.path.join(root, name), path)
-        for root, _, names in os.walk(path) for name in names
+        for root, _, names in os.walk(path) if not Path(root).is_relative_to(metrics) for name in names
     )
 
 

@@ -1,11 +1,16 @@
 """The `gemini_server` fixture: a fake Gemini endpoint per test, and `gemini_app`, the app pointed at it
-(registered through pytest_plugins)."""
+(registered through pytest_plugins); `run_gemini_job` runs one generation against it."""
 from __future__ import annotations
 
 from typing import Iterator
 
 import pytest
+from flask import Flask
 
+from mockup.extensions import db
+from mockup.models import Generation
+from mockup.services import accounts, execution, generations, projects
+from tests.conftest import png_bytes
 from tests.gemini_server import FakeGemini
 
 API_KEY = "test-key"
@@ -26,3 +31,17 @@ def gemini_app(app, gemini_server):
         GEMINI_TIMEOUT_S=2, GEMINI_RETRY_BASE_S=0.01,
     )
     return app
+
+
+def run_gemini_job(app: Flask) -> Generation:
+    """Submit one sketch-to-real generation and run it in this process; returns its finished row."""
+    with app.app_context():
+        user = accounts.register("g@example.com", "correct horse", "G")
+        project = projects.create_project(user.id, "Plush")
+        generation = generations.submit_generation(
+            user.id, project.id, mode="sketch-to-real", source_image=png_bytes((128, 96)), prompt="soft plush",
+        )
+        execution.run_generation(generation.id)
+        generation = db.session.get(Generation, generation.id)
+        db.session.expunge(generation)
+        return generation

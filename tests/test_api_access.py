@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from .api_support import OPENAPI, ApiClient, alice, assert_error, bob, create_project, finished_generation  # noqa: F401
+from .api_support import OPENAPI, ApiClient, assert_error, create_project, finished_generation
 from .conftest import png_bytes, snapshot
 
 MISSING_ID = "0" * 32

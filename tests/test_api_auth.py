@@ -11,7 +11,7 @@ import pytest
 
 from mockup.services import accounts, tokens
 
-from .api_support import PASSWORD, ApiClient, alice, assert_error, assert_shape, bob  # noqa: F401
+from .api_support import PASSWORD, ApiClient, assert_error, assert_shape
 
 LOGIN_KEYS = {"access_token", "refresh_token", "token_type", "expires_in", "user"}
 REFRESH_KEYS = {"access_token", "token_type", "expires_in"}
@@ -167,8 +167,3 @@ def test_tampered_access_tokens_are_refused(app, client, alice, bob):
 def test_only_the_bearer_scheme_is_accepted(client, alice):
     response = ApiClient(client).get("/api/auth/me", headers={"Authorization": f"Token {alice.token}"})
     assert_error(response, 401, "UNAUTHORIZED")
-
-
-def sign_in_again(client) -> ApiClient:
-    body = ApiClient(client).post("/api/auth/login", json={"email": "alice@example.com", "password": PASSWORD}).get_json()
-    return ApiClient(client, body["access_token"], body["refresh_token"])

@@ -5,7 +5,7 @@ import io
 
 from PIL import Image
 
-from .api_support import alice, assert_error, assert_shape, create_character, create_project  # noqa: F401
+from .api_support import assert_error, assert_shape, create_character, create_project
 from .conftest import files_under, png_bytes
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mockup.services import projects
 
-from .api_support import ApiClient, alice, assert_error  # noqa: F401
+from .api_support import assert_error
 from .conftest import png_bytes
 
 

@@ -13,8 +13,8 @@ from mockup.extensions import db
 from mockup.models import Generation
 from mockup.services import execution
 
-from .api_support import (alice, assert_error, assert_shape, bob, create_character, create_project,  # noqa: F401
-                          finished_generation, run_queued_jobs, submit)
+from .api_support import (assert_error, assert_shape, create_character, create_project, finished_generation,
+                          run_queued_jobs, submit)
 from .conftest import files_under, png_bytes
 
 

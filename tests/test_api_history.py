@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from .api_support import alice, assert_error, assert_shape, finished_generation  # noqa: F401
+from .api_support import assert_error, assert_shape, finished_generation
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from mockup.extensions import db
 from mockup.models import Image as ImageRow, ImageJob
 from mockup.services import image_jobs
 
-from .api_support import alice, assert_error, assert_shape, finished_generation  # noqa: F401
+from .api_support import assert_error, assert_shape, finished_generation
 from .conftest import files_under
 
 

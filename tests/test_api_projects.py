@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from .api_support import alice, assert_error, assert_shape, create_project, finished_generation  # noqa: F401
+from .api_support import assert_error, assert_shape, create_project, finished_generation
 from .conftest import files_under
 
 

@@ -4,25 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mockup.extensions import db
-from mockup.models import Generation
-from mockup.services import accounts, execution, generations, projects
-
-from .conftest import files_under, png_bytes
+from .conftest import files_under
+from .fixtures_gemini import run_gemini_job
 from .gemini_server import slow, to_reply
-
-
-def run_job(app) -> Generation:
-    with app.app_context():
-        user = accounts.register("g@example.com", "correct horse", "G")
-        project = projects.create_project(user.id, "Plush")
-        generation = generations.submit_generation(
-            user.id, project.id, mode="sketch-to-real", source_image=png_bytes((128, 96)), prompt="soft plush",
-        )
-        execution.run_generation(generation.id)
-        generation = db.session.get(Generation, generation.id)
-        db.session.expunge(generation)
-        return generation
 
 
 def outputs(app) -> list[str]:
@@ -30,7 +14,7 @@ def outputs(app) -> list[str]:
 
 
 def test_success_stores_both_images_usage_and_cost(gemini_app, gemini_server):
-    generation = run_job(gemini_app)
+    generation = run_gemini_job(gemini_app)
     assert generation.status == "succeeded" and generation.engine == "gemini"
     assert len(gemini_server.requests) == 2
     assert generation.input_tokens > 0 and generation.output_tokens > 0
@@ -53,7 +37,7 @@ def test_job_outcome(gemini_app, gemini_server, first, default, status, code):
     """`first` answers the first requests of the two concurrent calls; `default` every later one."""
     gemini_server.script(*first)
     gemini_server.default = to_reply(default)
-    generation = run_job(gemini_app)
+    generation = run_gemini_job(gemini_app)
     assert (generation.status, generation.error_code) == (status, code)
     if status == "failed":
         assert generation.error_message

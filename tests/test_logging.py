@@ -15,7 +15,7 @@ from mockup.extensions import db
 from mockup.logging_setup import JsonFormatter, LogContext, bound
 from mockup.services import execution
 
-from .api_support import alice, create_character, create_project  # noqa: F401
+from .api_support import create_character, create_project
 from .conftest import png_bytes
 from .fixtures_stack import wait_until
 

@@ -33,6 +33,7 @@ from .base import (
     GenerationResult,
     Usage,
 )
+from .. import telemetry
 from ..imaging.regions import MARK_COLOUR_NAME
 from .prompts import build_edit_prompt, build_prompt
 
@@ -228,13 +229,25 @@ class GeminiEngine:
         except (errors.APIError, httpx2.TransportError, ValueError) as exc:
             logger.warning("Gemini call failed for model %s: %r", self.model, exc)
             raise _engine_error(exc, self.model) from exc
-        return _extract_image(response), _usage(response)
+        try:
+            image = _extract_image(response)
+        except EngineError as error:
+            telemetry.gemini_call("blocked" if error.code == CONTENT_POLICY else "invalid_reply")
+            raise
+        usage = _usage(response)
+        telemetry.gemini_call("ok", usage.input_tokens, usage.output_tokens, usage.cost_usd)
+        return image, usage
 
     def _call(self, client: genai.Client, contents: list[types.Part],
               config: types.GenerateContentConfig) -> types.GenerateContentResponse:
-        """One HTTP attempt; every attempt counts against the rate limit, retries included."""
+        """One HTTP attempt; every attempt counts against the rate limit, retries included. Attempts
+        that get no reply to read are counted here, the others once their reply is read."""
         self._limiter.acquire()
-        return client.models.generate_content(model=self.model, contents=contents, config=config)
+        try:
+            return client.models.generate_content(model=self.model, contents=contents, config=config)
+        except (errors.APIError, httpx2.TransportError, ValueError) as exc:
+            telemetry.gemini_call(_failed_call_outcome(exc))
+            raise
 
 
 def _contents(request: GenerationRequest) -> list[types.Part]:
@@ -356,6 +369,16 @@ def _sniff_format(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
     return None
+
+
+def _failed_call_outcome(exc: Exception) -> str:
+    if isinstance(exc, errors.APIError):
+        return f"http_{exc.code}"
+    if isinstance(exc, httpx2.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx2.TransportError):
+        return "connection"
+    return "invalid_reply"  # the SDK could not parse the reply
 
 
 def _usage(response: types.GenerateContentResponse) -> Usage:

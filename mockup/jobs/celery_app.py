@@ -2,10 +2,12 @@
 inside an app context, so tasks can call services exactly as views do."""
 from __future__ import annotations
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from flask import Flask
 
-from .. import storage
+import config
+
+from .. import multiprocess_metrics, storage, telemetry
 
 REAP_EVERY_S = 30.0
 
@@ -48,3 +50,21 @@ def celery_init_app(app: Flask) -> Celery:
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
+
+
+@signals.worker_init.connect
+def _forget_earlier_metrics(**_kwargs) -> None:
+    """A worker's counts start from zero with each start, as gunicorn's do (gunicorn.conf.py)."""
+    if multiprocess_metrics.enabled():
+        multiprocess_metrics.reset()
+
+
+@signals.worker_process_init.connect
+def _report_process(**_kwargs) -> None:
+    telemetry.sample_process(config.from_env()["SERVICE_NAME"])
+
+
+@signals.worker_process_shutdown.connect
+def _drop_process_gauges(pid: int, **_kwargs) -> None:
+    if multiprocess_metrics.enabled():
+        multiprocess_metrics.process_dead(pid)

@@ -6,7 +6,9 @@ Every job type (the row's job_type: a mockup, a region edit) goes through the sa
 only the engine call in between differs."""
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -14,7 +16,7 @@ from flask import current_app
 from PIL import Image
 from sqlalchemy import select, update
 
-from .. import storage
+from .. import storage, telemetry
 from ..engines import get_engine
 from ..engines.base import UNKNOWN, EditRequest, Engine, EngineError, GenerationRequest, GenerationResult
 from ..errors import ServiceError
@@ -28,6 +30,25 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 JobTable = Generation | ImageJob
 JOB_TABLES: tuple[type[JobTable], ...] = (Generation, ImageJob)
+# A delivery whose lease ran out while it worked: the reaper gave the job to another delivery, whose
+# result is the one kept.
+SUPERSEDED = "superseded"
+JobRunner = Callable[[str], str | None]
+
+
+def measured(table: type[JobTable]) -> Callable[[JobRunner], JobRunner]:
+    """Count every delivery a job runner handles in the metrics: its job type, outcome and duration."""
+    def decorate(run: JobRunner) -> JobRunner:
+        @functools.wraps(run)
+        def measured_run(job_id: str) -> str | None:
+            started = time.perf_counter()
+            outcome = run(job_id)
+            job_type = db.session.scalar(select(table.job_type).where(table.id == job_id)) or "unknown"
+            telemetry.job_ran(job_type, outcome or "duplicate", time.perf_counter() - started)
+            telemetry.sample_process(current_app.config["SERVICE_NAME"])
+            return outcome
+        return measured_run
+    return decorate
 
 
 def claim(job_id: str, table: type[JobTable] = Generation) -> int | None:
@@ -88,8 +109,10 @@ def _edit_mask(edit_region: dict, size: tuple[int, int]) -> Image.Image:
 JOBS: dict[str, Callable[[Generation, Engine], GenerationResult]] = {JOB_GENERATE: _generate, JOB_EDIT: _edit}
 
 
+@measured(Generation)
 def run_generation(generation_id: str) -> str | None:
-    """Run one delivery of a generation job; returns the final status, or None if not claimed."""
+    """Run one delivery of a generation job; returns its outcome ("succeeded", "failed", SUPERSEDED), or
+    None if there was nothing to claim (a duplicate delivery)."""
     attempt = claim(generation_id, Generation)
     if attempt is None:
         log.info("job %s not claimed (duplicate delivery or no longer queued)", generation_id)
@@ -157,8 +180,7 @@ def _succeed(generation: Generation, attempt: int, result: GenerationResult) -> 
         output_tokens=result.usage.output_tokens, cost_usd=result.usage.cost_usd,
     )
     if not owned:
-        # The lease ran out and the job was taken back; the other attempt's result is the one kept.
-        return db.session.scalar(select(Generation.status).where(Generation.id == generation_id))
+        return SUPERSEDED
     with storage.staged() as staging:
         for row, png, thumb in outputs:
             staging.write(row.path, png)

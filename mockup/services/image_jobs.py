@@ -19,7 +19,7 @@ from ..imaging.formats import encode
 from ..imaging.matting import cut_out
 from ..imaging.upscale import UpscaleError, get_upscaler, upscale_to_2k
 from ..models import JOB_CUTOUT, JOB_UPSCALE, Image as ImageRow, ImageJob
-from .execution import claim, fail, finish, requeue_deadline
+from .execution import SUPERSEDED, claim, fail, finish, measured, requeue_deadline
 from .generations import PRIORITY_BATCH, PRIORITY_NORMAL
 from .images import Download, converted, get_image
 
@@ -97,8 +97,9 @@ def download_result(owner_id: str, image_id: str, job_type: str, fmt: str | None
     raise Processing("The image is being prepared. Please try again in a moment.")
 
 
+@measured(ImageJob)
 def run_image_job(job_id: str) -> str | None:
-    """Run one delivery of an image job; returns the final status, or None if not claimed."""
+    """Run one delivery of an image job; returns its outcome like execution.run_generation."""
     attempt = claim(job_id, ImageJob)
     if attempt is None:
         return None
@@ -115,7 +116,7 @@ def run_image_job(job_id: str) -> str | None:
         log.exception("image job %s crashed", job_id)
         return fail(ImageJob, job_id, attempt, UNKNOWN, "Something went wrong while processing the image.")
     if not finish(ImageJob, job_id, attempt):
-        return db.session.scalar(select(ImageJob.status).where(ImageJob.id == job_id))
+        return SUPERSEDED
     try:
         with storage.staged() as staging:
             setattr(image, work.column, staging.write(work.path_of(image), data))
