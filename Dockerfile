@@ -23,13 +23,14 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     APP_ENV=production \
     DATA_DIR=/data \
+    METRICS_DIR=/metrics \
     HOST=0.0.0.0 \
     PORT=8000
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/mockup mockup \
- && mkdir /data && chown mockup:mockup /data
+ && mkdir /data /metrics && chown mockup:mockup /data /metrics
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
-# The code stays owned by root: the app can write only to /data.
+# The code stays owned by root: the app can write only to /data (and its metrics to /metrics).
 COPY . .
 RUN python -m compileall -q mockup config.py wsgi.py
 USER mockup

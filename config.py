@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -37,6 +38,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         "APP_ENV": app_env,
         "SECRET_KEY": env.get("SECRET_KEY", ""),
         "DATA_DIR": str(data_dir),
+        # Prometheus value files of the web and worker processes (mockup/multiprocess_metrics.py). Not in
+        # DATA_DIR: they are memory-mapped, and a process writing to a mapped page of a full disk is killed.
+        "METRICS_DIR": str(Path(env.get("METRICS_DIR") or Path(tempfile.gettempdir()) / "mockup-metrics").resolve()),
         "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL", ""), data_dir),
         "REDIS_URL": redis_url,
         "GEMINI_API_KEY": gemini_key,

@@ -19,13 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from datetime import date
 from pathlib import Path
+
+from timing import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 SIDE = 1024
@@ -172,14 +173,8 @@ def table(rows: list[dict]) -> str:
 def header() -> str:
     import ncnn
 
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
-        platform.processor(),
-    )
     return (
-        f"{SIDE}x{SIDE} -> {TARGET}x{TARGET}, {date.today()}, {os.cpu_count()} x {cpu}, "
-        f"ncnn {ncnn.__version__}, Python {platform.python_version()}; "
+        f"{SIDE}x{SIDE} -> {TARGET}x{TARGET}, {date.today()}, {machine()}, ncnn {ncnn.__version__}; "
         f"load average at the end {os.getloadavg()[0]:.1f}."
     )
 

@@ -6,9 +6,10 @@ of them and the jobs the Celery workers ran. The mode has to be chosen before pr
 imported, so `wsgi.py` and `gunicorn.conf.py` call `enable()` before anything imports a metric, and this
 module imports prometheus_client only inside its functions.
 
-The files live in DATA_DIR, the one folder the web and worker containers share, in a folder per service
-and host (storage.metrics_folder). A service empties its own folder when it starts, as prometheus_client
-asks; the folder of a container that is gone for good stays until it is deleted by hand.
+The files live in METRICS_DIR, in a folder per service and host (storage.metrics_folder); docker-compose.yml
+mounts one memory-backed volume there in the web and worker containers, so that /metrics sees both. A
+service empties its own folder when it starts, as prometheus_client asks; the folder of a container that
+is gone for good stays until the volume is recreated.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 def enable(settings: Mapping) -> None:
     """Switch this process, and the processes it starts, to multiprocess mode (before any metric exists)."""
-    folder = storage.metrics_folder(settings["DATA_DIR"], settings["SERVICE_NAME"], socket.gethostname())
+    folder = storage.metrics_folder(settings["METRICS_DIR"], settings["SERVICE_NAME"], socket.gethostname())
     folder.mkdir(parents=True, exist_ok=True)
     os.environ[ENV] = str(folder)
 
@@ -50,5 +51,5 @@ def process_dead(pid: int) -> None:
 
 
 def all_value_files() -> list[str]:
-    """The value files of every service that shares this DATA_DIR."""
+    """The value files of every service that shares this METRICS_DIR."""
     return [str(path) for path in Path(os.environ[ENV]).parent.glob("*/*.db")]

@@ -45,15 +45,11 @@ def beat_schedule(data_dir: str) -> str:
     return str(Path(data_dir) / "celerybeat-schedule")
 
 
-def metrics_folder(data_dir: str, service: str, host: str) -> Path:
+def metrics_folder(metrics_dir: str, service: str, host: str) -> Path:
     """Where one service instance's processes keep their Prometheus values (multiprocess mode). One
     folder per service and host, because the value files are named by process id and the web and
     worker containers number their processes alike. Takes the folder: chosen before any app exists."""
-    return metrics_root(data_dir) / f"{service}-{host}"
-
-
-def metrics_root(data_dir: str) -> Path:
-    return Path(data_dir) / "metrics"
+    return Path(metrics_dir) / f"{service}-{host}"
 
 
 def bytes_used() -> int:

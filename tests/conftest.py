@@ -12,7 +12,7 @@ from flask import Flask
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-from mockup import create_app, storage
+from mockup import create_app
 from mockup.engines import reset_engines
 from mockup.extensions import db
 from mockup.models import Character, Generation, HistoryEntry, Image as ImageRow, Project, User
@@ -120,14 +120,12 @@ def png_bytes(size=(64, 48), color=(200, 30, 30), fmt="PNG") -> bytes:
 
 
 def files_under(path) -> list[str]:
-    """Every file below a folder (relative), to prove that nothing was written or that all is gone. A
-    DATA_DIR's metrics folder is left out: it holds the processes' counters, not anything of a user's."""
+    """Every file below a folder (relative), to prove that nothing was written or that all is gone."""
     if not os.path.isdir(path):
         return []
-    metrics = storage.metrics_root(path)
     return sorted(
         os.path.relpath(os.path.join(root, name), path)
-        for root, _, names in os.walk(path) if not Path(root).is_relative_to(metrics) for name in names
+        for root, _, names in os.walk(path) for name in names
     )
 
 
@@ -175,18 +173,29 @@ def redis_up() -> bool:
 def postgres_url():
     """A fresh, empty PostgreSQL database for one test."""
     need(postgres_up(), f"PostgreSQL at {PG_URL}")
+    name = f"mockup_test_{os.getpid()}"  # several suites may run at once on one server
+    yield recreate_database(name)
+    drop_database(name)
+
+
+def recreate_database(name: str) -> str:
+    """An empty PostgreSQL database `name` on the server of PG_URL (dropped first if it exists); its URL."""
+    drop_database(name)
+    _admin_sql(f"CREATE DATABASE {name}")
+    return PG_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(name: str) -> None:
+    _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _admin_sql(statement: str) -> None:
     import sqlalchemy
 
-    name = f"mockup_test_{os.getpid()}"  # several suites may run at once on one server
     # Pre-ping: a test may restart PostgreSQL (tests/test_faults.py) between set-up and tear-down.
     admin = sqlalchemy.create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(sqlalchemy.text(f"CREATE DATABASE {name}"))
-    url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with admin.connect() as connection:
-        connection.execute(sqlalchemy.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(sqlalchemy.text(statement))
     admin.dispose()
 
 

@@ -31,6 +31,7 @@ def stack_env(tmp_path, postgres_url, redis_url) -> dict[str, str]:
         "APP_ENV": "testing",
         "SECRET_KEY": "stack-secret",
         "DATA_DIR": str(tmp_path / "data"),
+        "METRICS_DIR": str(tmp_path / "metrics"),
         "DATABASE_URL": postgres_url,
         "REDIS_URL": redis_url,
         "MOCKUP_ENGINE": "local",

@@ -91,7 +91,7 @@ def dotenv(tmp_path, postgres_url, redis_url) -> dict[str, str]:
     return {
         **os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
         "APP_ENV": "production", "SECRET_KEY": "deploy-test-secret", "DATA_DIR": str(data_dir),
-        "DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "MOCKUP_ENGINE": "local", "GEMINI_API_KEY": "",
+        "METRICS_DIR": str(tmp_path / "metrics"), "DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "MOCKUP_ENGINE": "local", "GEMINI_API_KEY": "",
         "LOG_FORMAT": "json",
     }
 
@@ -261,6 +261,9 @@ def test_the_compose_file_has_every_service_with_its_guards():
     assert set(SERVICES) == {*APP_SERVICES, "nginx", "postgres", "redis"}
     for service in APP_SERVICES:
         assert SERVICES[service]["env_file"] == ".env" and "data:/data" in SERVICES[service]["volumes"]
+        # One memory-backed volume for every process's metrics, so web's /metrics adds the worker's up.
+        assert "metrics:/metrics" in SERVICES[service]["volumes"]
+    assert COMPOSE["volumes"]["metrics"]["driver_opts"]["type"] == "tmpfs"
     for service in ("web", "worker", "beat"):
         assert SERVICES[service]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
     assert SERVICES["migrate"]["restart"] == "no"

@@ -1,0 +1,317 @@
+"""Load and soak benchmarks on the production stack (issue 6; aims in DESIGN.md section 9).
+
+Each scenario starts the stack the way docker-compose.yml runs it, on this machine: gunicorn (4 workers,
+gunicorn.conf.py) and a Celery worker (3 processes) on PostgreSQL and Redis, with the Gemini engine
+pointed at the fake Gemini server (tests/gemini_server.py) answering after a fixed delay.
+
+- users:   20 locust users for 5 minutes browsing, polling status fragments, uploading and generating
+           (bench/locustfile.py): p50/p95/p99 by route, errors, and every submitted job checked afterwards
+           (succeeded, failed, lost, run more than once).
+- overlap: one generation of 2 candidates with Gemini at 5 s per call, end to end, against the 5 s floor.
+- drain:   100 jobs queued at once and drained by the 3 worker processes: none lost, none run twice, never
+           more than 3 at a time, throughput.
+- intake:  a 10 MB JPEG posted to /api/generations: the round trip on loopback (an upper bound of the
+           server's time).
+
+    .venv/bin/python bench/load_bench.py [--scenarios users overlap drain intake] [--users 20]
+        [--minutes 5] [--out /tmp/perf_load.md]
+
+Needs locust (`pip install -r bench/requirements.txt`) and PostgreSQL and Redis as for the tests
+(TEST_DATABASE_URL; the bench uses its own database `mockup_bench` and Redis database 15).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+import requests
+from flask import Flask
+from PIL import Image
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mockup.extensions import db  # noqa: E402
+from mockup.models import Generation, Image as ImageRow  # noqa: E402
+from mockup.services import accounts, characters, generations, projects  # noqa: E402
+from tests.conftest import png_bytes, recreate_database  # noqa: E402
+from tests.fixtures_stack import (  # noqa: E402
+    dispose, free_port, migrate, stack_app, start_web, start_worker, stop, wait_until,
+)
+from tests.prometheus_text import parse, value  # noqa: E402
+
+from intake_bench import photo_of_about_10_mb  # noqa: E402
+from timing import machine  # noqa: E402
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+PASSWORD = "correct horse battery"
+WEB_WORKERS = 4  # as docker-compose.yml
+JOB_PROCESSES = 3
+
+
+class Stack:
+    """The running stack of one scenario: its URL, an in-process app on the same database, and its log folder."""
+
+    def __init__(self, url: str, app: Flask, folder: Path) -> None:
+        self.url, self.app, self.folder = url, app, folder
+
+
+@contextmanager
+def running_stack(gemini_delay_s: float) -> Iterator[Stack]:
+    folder = Path(tempfile.mkdtemp(prefix="mockup-load-"))
+    gemini_port, web_port = free_port(), free_port()
+    gemini = subprocess.Popen(
+        [sys.executable, "-m", "tests.gemini_server", "--port", str(gemini_port), "--delay", str(gemini_delay_s)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(folder / "gemini.log", "ab"),
+    )
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    env = {
+        **os.environ, "APP_ENV": "testing", "SECRET_KEY": "load-bench-secret", "DATA_DIR": str(folder / "data"),
+        "DATABASE_URL": recreate_database("mockup_bench"), "REDIS_URL": REDIS_URL, "MOCKUP_ENGINE": "gemini",
+        "GEMINI_API_KEY": "bench-key", "GEMINI_BASE_URL": f"http://127.0.0.1:{gemini_port}", "LOG_FORMAT": "json",
+    }
+    migrate(env)
+    app = stack_app(env)
+    worker = start_worker(env, folder, concurrency=JOB_PROCESSES)
+    web = start_web(env, folder, web_port, workers=WEB_WORKERS)
+    try:
+        yield Stack(f"http://127.0.0.1:{web_port}", app, folder)
+    finally:
+        for process in (web, worker):
+            stop(process)
+        gemini.terminate()
+        gemini.wait()
+        dispose(app)
+
+
+def seed_accounts(app: Flask, count: int) -> list[dict]:
+    """`count` designers, each with a project and a character, as the locust users sign in."""
+    seeded = []
+    with app.app_context():
+        for number in range(count):
+            email = f"designer{number}@example.com"
+            user = accounts.register(email, PASSWORD, f"Designer {number}")
+            project = projects.create_project(user.id, f"Spring line {number}")
+            character = characters.create_character(user.id, project.id, "Bunny", png_bytes((512, 512)))
+            seeded.append({"email": email, "password": PASSWORD, "project_id": project.id,
+                           "character_id": character.id})
+    return seeded
+
+
+def submit_jobs(app: Flask, count: int) -> list[str]:
+    """`count` sketch-to-real generations of one designer, as fast as the service takes them."""
+    with app.app_context():
+        user = accounts.register(f"batch{time.time_ns()}@example.com", PASSWORD, "Batch")
+        project = projects.create_project(user.id, "Batch")
+        sketch = png_bytes((800, 600))
+        return [generations.submit_generation(user.id, project.id, mode="sketch-to-real", source_image=sketch,
+                                              prompt="soft plush").id for _ in range(count)]
+
+
+def job_report(app: Flask, ids: list[str]) -> dict[str, int]:
+    """What became of each job: its status, and whether it ran more than once or kept other than 2 images."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(Generation.id, Generation.status, Generation.attempts, func.count(ImageRow.id))
+            .outerjoin(ImageRow, ImageRow.generation_id == Generation.id)
+            .where(Generation.id.in_(ids)).group_by(Generation.id)
+        ).all()
+        db.session.remove()
+    found = {row.id: row for row in rows}
+    finished = [row for row in rows if row.status in ("succeeded", "failed")]
+    return {
+        "submitted": len(ids),
+        "succeeded": sum(row.status == "succeeded" for row in rows),
+        "failed": sum(row.status == "failed" for row in rows),
+        "lost": len(ids) - len(finished),
+        "missing rows": sum(job_id not in found for job_id in ids),
+        "ran more than once": sum(row.attempts > 1 for row in rows),
+        "succeeded without exactly 2 images": sum(row.status == "succeeded" and row[3] != 2 for row in rows),
+    }
+
+
+def unfinished(app: Flask) -> int:
+    with app.app_context():
+        count = db.session.scalar(select(func.count()).where(Generation.status.in_(("queued", "running"))))
+        db.session.remove()
+        return count
+
+
+def duplicate_deliveries(stack: Stack) -> float:
+    """Deliveries the workers received for a job already taken: absorbed by the claim, counted in /metrics."""
+    samples = parse(requests.get(f"{stack.url}/metrics", timeout=30).text)
+    return sum(value(samples, "mockup_job_runs_total", job_type=job_type, outcome="duplicate")
+               for job_type in ("generate-mockup", "edit-image"))
+
+
+def scenario_users(users: int, minutes: float, gemini_delay_s: float) -> str:
+    with running_stack(gemini_delay_s) as stack:
+        accounts_file = json.dumps(seed_accounts(stack.app, users))
+        submitted_file = stack.folder / "submitted.txt"
+        started_load = os.getloadavg()[0]
+        subprocess.run(
+            [str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+             "--users", str(users), "--spawn-rate", str(max(1, users // 5)), "--run-time", f"{int(minutes * 60)}s",
+             "--host", stack.url, "--csv", str(stack.folder / "load"), "--only-summary", "--loglevel", "WARNING"],
+            cwd=ROOT / "bench", check=False,
+            env={**os.environ, "LOAD_ACCOUNTS": accounts_file, "LOAD_SUBMITTED": str(submitted_file)},
+        )
+        load_at_end = os.getloadavg()[0]
+        ids = [line for line in submitted_file.read_text().split("\n") if line]
+        drain_started = time.monotonic()
+        wait_until(lambda: unfinished(stack.app) == 0, 600, "the queue to drain after the load")
+        drained_after = time.monotonic() - drain_started
+        jobs = job_report(stack.app, ids)
+        duplicates = duplicate_deliveries(stack)
+        routes = route_table(stack.folder / "load_stats.csv")
+    lines = [
+        f"### {users} users for {minutes:g} minutes (Gemini answering after {gemini_delay_s:g} s per call)",
+        "",
+        f"Load average {started_load:.1f} at the start, {load_at_end:.1f} at the end; the queue drained "
+        f"{drained_after:.0f} s after the last user stopped.",
+        "",
+        *routes,
+        "",
+        "| jobs | count |",
+        "| --- | --- |",
+        *(f"| {name} | {count} |" for name, count in jobs.items()),
+        f"| duplicate deliveries absorbed by the claim | {duplicates:g} |",
+    ]
+    return "\n".join(lines)
+
+
+def route_table(stats_csv: Path) -> list[str]:
+    rows = list(csv.DictReader(stats_csv.open()))
+    lines = ["| route | requests | failures | p50 ms | p95 ms | p99 ms | max ms |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        name = f'{row["Type"]} {row["Name"]}'.strip()
+        lines.append(f'| {name} | {row["Request Count"]} | {row["Failure Count"]} | {row["50%"]} | {row["95%"]} '
+                     f'| {row["99%"]} | {float(row["Max Response Time"]):.0f} |')
+    return lines
+
+
+def scenario_overlap(repeat: int) -> str:
+    """End to end and in-worker time of a 2-candidate job when each Gemini call takes 5 s."""
+    delay = 5.0
+    rows = []
+    with running_stack(delay) as stack:
+        for _ in range(repeat):
+            started = time.monotonic()
+            (job_id,) = submit_jobs(stack.app, 1)
+            wait_until(lambda: unfinished(stack.app) == 0, 120, "the job", every_s=0.02)
+            end_to_end = time.monotonic() - started
+            with stack.app.app_context():
+                job = db.session.get(Generation, job_id)
+                rows.append((end_to_end, (job.finished_at - job.started_at).total_seconds(), job.status))
+                db.session.remove()
+    lines = [f"### 2 candidates, Gemini at a fixed {delay:g} s per call", "",
+             "| run | status | submit to finished s | in the worker s | above the 5 s floor |",
+             "| --- | --- | --- | --- | --- |"]
+    for number, (end_to_end, in_worker, status) in enumerate(rows, start=1):
+        lines.append(f"| {number} | {status} | {end_to_end:.2f} | {in_worker:.2f} | {end_to_end - delay:.2f} s |")
+    return "\n".join(lines)
+
+
+def scenario_drain(jobs: int, gemini_delay_s: float) -> str:
+    with running_stack(gemini_delay_s) as stack:
+        started = time.monotonic()
+        ids = submit_jobs(stack.app, jobs)
+        submitted_in = time.monotonic() - started
+        most_running = 0
+
+        def drained() -> bool:
+            nonlocal most_running
+            with stack.app.app_context():
+                running = db.session.scalar(select(func.count()).where(Generation.status == "running"))
+                db.session.remove()
+            most_running = max(most_running, running)
+            return unfinished(stack.app) == 0
+
+        wait_until(drained, 1800, f"{jobs} jobs to drain", every_s=0.1)
+        took = time.monotonic() - started
+        report = job_report(stack.app, ids)
+        duplicates = duplicate_deliveries(stack)
+    floor = jobs / JOB_PROCESSES * gemini_delay_s
+    lines = [
+        f"### {jobs} jobs queued at once, {JOB_PROCESSES} worker processes, Gemini at {gemini_delay_s:g} s per call",
+        "",
+        f"Submitted in {submitted_in:.1f} s; all finished {took:.1f} s after the first submission "
+        f"({jobs / took * 60:.1f} jobs a minute; the floor at {JOB_PROCESSES} at a time is {floor:.0f} s). "
+        f"At most {most_running} jobs ran at once.",
+        "",
+        "| jobs | count |",
+        "| --- | --- |",
+        *(f"| {name} | {count} |" for name, count in report.items()),
+        f"| duplicate deliveries absorbed by the claim | {duplicates:g} |",
+    ]
+    return "\n".join(lines)
+
+
+def scenario_intake(repeat: int) -> str:
+    photo = photo_of_about_10_mb()
+    times = []
+    with running_stack(0.0) as stack:
+        (account,) = seed_accounts(stack.app, 1)
+        token = requests.post(f"{stack.url}/api/auth/login", timeout=30,
+                              json={"email": account["email"], "password": PASSWORD}).json()["access_token"]
+        for _ in range(repeat):
+            started = time.perf_counter()
+            response = requests.post(
+                f"{stack.url}/api/generations", headers={"Authorization": f"Bearer {token}"}, timeout=60,
+                data={"project_id": account["project_id"], "mode": "ip-change",
+                      "character_id": account["character_id"], "prompt": "matte"},
+                files={"source_image": ("photo.jpg", photo, "image/jpeg")},
+            )
+            times.append(time.perf_counter() - started)
+            assert response.status_code == 202, response.text
+    width, height = Image.open(io.BytesIO(photo)).size
+    times_ms = ", ".join(f"{t * 1000:.0f}" for t in times)
+    return "\n".join([
+        f"### Intake of a {len(photo) / 1e6:.1f} MB JPEG ({width}x{height}) through POST /api/generations", "",
+        f"Round trip on loopback, {repeat} runs: median {sorted(times)[len(times) // 2] * 1000:.0f} ms "
+        f"(each: {times_ms} ms).",
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenarios", nargs="+", default=["users", "overlap", "drain", "intake"])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--minutes", type=float, default=5)
+    parser.add_argument("--user-gemini-delay", type=float, default=8.0,
+                        help="seconds per Gemini call in the users scenario")
+    parser.add_argument("--drain-jobs", type=int, default=100)
+    parser.add_argument("--drain-gemini-delay", type=float, default=2.0)
+    parser.add_argument("--out", default="/tmp/perf_load.md")
+    args = parser.parse_args()
+    scenarios = {
+        "users": lambda: scenario_users(args.users, args.minutes, args.user_gemini_delay),
+        "overlap": lambda: scenario_overlap(5),
+        "drain": lambda: scenario_drain(args.drain_jobs, args.drain_gemini_delay),
+        "intake": lambda: scenario_intake(5),
+    }
+    sections = [f"{date.today()}, {machine()}"]
+    for name in args.scenarios:
+        print(f"== {name}", file=sys.stderr)
+        sections.append(scenarios[name]())
+        Path(args.out).write_text("\n\n".join(sections) + "\n")
+    print("\n\n".join(sections))
+
+
+if __name__ == "__main__":
+    main()
