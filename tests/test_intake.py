@@ -128,6 +128,48 @@ def test_sixteen_bit_colour_png_is_scaled():
     assert np.asarray(image)[0].tolist() == [[255, 128, 0], [0, 255, 64]]
 
 
+def big_jpeg(size: tuple[int, int], **save) -> bytes:
+    """Quadrants of four colours, so a wrongly scaled, shifted or rotated decode shows."""
+    width, height = size
+    pixels = np.zeros((height, width, 3), np.uint8)
+    pixels[: height // 2, : width // 2] = (220, 30, 30)
+    pixels[: height // 2, width // 2:] = (30, 200, 30)
+    pixels[height // 2:, : width // 2] = (30, 30, 220)
+    pixels[height // 2:, width // 2:] = (240, 240, 240)
+    buffer = BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=90, **save)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("size, decoded", [
+    ((6000, 4000), (3000, 2000)),  # 1/2 scale keeps more than 2048 px on the long side
+    ((4000, 8000), (2000, 4000)),
+    ((4032, 3024), (4032, 3024)),  # half of it would be under 2048: decoded whole
+])
+def test_big_jpegs_decode_at_a_reduced_scale_that_keeps_the_working_size(size, decoded):
+    image = decode_upload(big_jpeg(size))
+    assert image.size == decoded
+    pixels = np.asarray(image).astype(int)
+    width, height = decoded
+    for (y, x), colour in {(height // 4, width // 4): (220, 30, 30), (height // 4, 3 * width // 4): (30, 200, 30),
+                           (3 * height // 4, width // 4): (30, 30, 220), (3 * height // 4, 3 * width // 4): (240, 240, 240)}.items():
+        assert np.abs(pixels[y, x] - colour).max() < 12
+
+
+def test_a_truncated_big_jpeg_is_still_invalid():
+    data = big_jpeg((6000, 4000))
+    with pytest.raises(Invalid) as caught:
+        decode_upload(data[: len(data) * 2 // 3])
+    assert "damaged or incomplete" in caught.value.message
+
+
+def test_a_big_jpeg_is_turned_upright_after_the_reduced_decode():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to view
+    image = decode_upload(big_jpeg((6000, 4000), exif=exif.tobytes()))
+    assert image.size == (2000, 3000) and not image.getexif()
+
+
 def test_exif_orientation_is_applied_and_stored_upright():
     image = decode_upload(rotated_jpeg())
     assert image.size == (40, 80)

@@ -110,7 +110,7 @@ def test_late_finisher_does_not_overwrite_the_winner(app, owner):
         before = {path: open(full, "rb").read() for path, full in stored.items()}
         late = engine_base.GenerationResult(images=[PILImage.new("RGB", (32, 32), "black")] * 2)
         generation = db.session.get(Generation, generation_id)
-        assert execution._succeed(generation, late_attempt, late) == "succeeded"
+        assert execution._succeed(generation, late_attempt, late) == execution.SUPERSEDED
         assert image_count(generation_id) == 2
         assert {path: open(full, "rb").read() for path, full in stored.items()} == before
 
