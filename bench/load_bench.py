@@ -10,10 +10,11 @@ pointed at the fake Gemini server (tests/gemini_server.py) answering after a fix
 - overlap: one generation of 2 candidates with Gemini at 5 s per call, end to end, against the 5 s floor.
 - drain:   100 jobs queued at once and drained by the 3 worker processes: none lost, none run twice, never
            more than 3 at a time, throughput.
-- intake:  a 10 MB JPEG posted to /api/generations: the round trip on loopback (an upper bound of the
-           server's time).
+- intake:  a 10 MB JPEG posted to /api/generations: the server's time (its access log) and the round
+           trip on loopback.
+- downloads: a candidate as PNG and JPEG, and its 2K PNG once the upscale has run.
 
-    .venv/bin/python bench/load_bench.py [--scenarios users overlap drain intake] [--users 20]
+    .venv/bin/python bench/load_bench.py [--scenarios users overlap drain intake downloads] [--users 20]
         [--minutes 5] [--out /tmp/perf_load.md]
 
 Needs locust (`pip install -r bench/requirements.txt`) and PostgreSQL and Redis as for the tests
@@ -84,6 +85,8 @@ def running_stack(gemini_delay_s: float) -> Iterator[Stack]:
         **os.environ, "APP_ENV": "testing", "SECRET_KEY": "load-bench-secret", "DATA_DIR": str(folder / "data"),
         "DATABASE_URL": recreate_database("mockup_bench"), "REDIS_URL": REDIS_URL, "MOCKUP_ENGINE": "gemini",
         "GEMINI_API_KEY": "bench-key", "GEMINI_BASE_URL": f"http://127.0.0.1:{gemini_port}", "LOG_FORMAT": "json",
+        # The quota is the account's, not the app's speed: lifted so that the queue and the pages are measured.
+        "GEMINI_CALLS_PER_MINUTE": "10000",
     }
     migrate(env)
     app = stack_app(env)
@@ -295,6 +298,41 @@ def scenario_intake(repeat: int) -> str:
     ])
 
 
+def scenario_downloads(repeat: int) -> str:
+    """Downloads of a finished candidate: the stored PNG, a JPEG (converted on the first call, then kept),
+    and the 2K PNG once the upscale that selecting started has run in the worker."""
+    with running_stack(0.0) as stack:
+        (account,) = seed_accounts(stack.app, 1)
+        api = requests.Session()
+        api.headers["Authorization"] = "Bearer " + requests.post(
+            f"{stack.url}/api/auth/login", timeout=30, json={"email": account["email"], "password": PASSWORD},
+        ).json()["access_token"]
+        generation = api.post(f"{stack.url}/api/generations", timeout=60, files={"source_image": (
+            "photo.png", png_bytes((1024, 1024)), "image/png")}, data={
+            "project_id": account["project_id"], "mode": "ip-change", "character_id": account["character_id"]},
+        ).json()["generation"]
+        wait_until(lambda: unfinished(stack.app) == 0, 120, "the generation")
+        image_id = api.get(f"{stack.url}/api/generations/{generation['id']}", timeout=30).json()["generation"]["images"][0]["id"]
+        api.post(f"{stack.url}/api/generations/{generation['id']}/select", json={"image_id": image_id}, timeout=30)
+        two_k = f"{stack.url}/api/images/{image_id}/download/2k"
+        wait_until(lambda: api.get(two_k, timeout=30).status_code == 200, 300, "the 2K upscale")
+        rows = []
+        for label, url in (("PNG (stored)", f"{stack.url}/api/images/{image_id}/download"),
+                           ("JPEG (first call converts, later calls reuse)", f"{stack.url}/api/images/{image_id}/download?format=jpeg"),
+                           ("2K PNG, already upscaled", two_k)):
+            times = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                response = api.get(url, timeout=60)
+                times.append(time.perf_counter() - started)
+                assert response.status_code == 200, response.text
+            rows.append(f"| {label} | {len(response.content) / 1e6:.1f} MB | {times[0] * 1000:.0f} | "
+                        f"{statistics.median(times[1:]) * 1000:.0f} |")
+    return "\n".join(["### Downloads of a 1024x1024 candidate", "",
+                      "| file | size | first call ms | median of the next calls ms |", "| --- | --- | --- | --- |",
+                      *rows])
+
+
 def access_durations_ms(log: Path, method: str, path: str) -> list[float]:
     durations = []
     for line in log.read_text().splitlines():
@@ -307,7 +345,7 @@ def access_durations_ms(log: Path, method: str, path: str) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenarios", nargs="+", default=["users", "overlap", "drain", "intake"])
+    parser.add_argument("--scenarios", nargs="+", default=["users", "overlap", "drain", "intake", "downloads"])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--minutes", type=float, default=5)
     parser.add_argument("--user-gemini-delay", type=float, default=8.0,
@@ -321,6 +359,7 @@ def main() -> None:
         "overlap": lambda: scenario_overlap(5),
         "drain": lambda: scenario_drain(args.drain_jobs, args.drain_gemini_delay),
         "intake": lambda: scenario_intake(5),
+        "downloads": lambda: scenario_downloads(6),
     }
     sections = [f"{date.today()}, {machine()}"]
     for name in args.scenarios:

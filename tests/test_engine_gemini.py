@@ -8,8 +8,6 @@ import io
 import re
 import subprocess
 import sys
-import threading
-import time
 
 import pytest
 from PIL import Image
@@ -27,7 +25,6 @@ from mockup.engines.gemini import (
     PRICE_PER_IMAGE_USD,
     PRICE_PER_MILLION_INPUT_TOKENS_USD,
     GeminiEngine,
-    SlidingWindowLimiter,
     closest_aspect_ratio,
 )
 from mockup.engines.prompts import build_prompt
@@ -309,68 +306,3 @@ def test_prompt_conditional_lines():
 def test_prompt_rejects_unknown_mode():
     with pytest.raises(ValueError):
         build_prompt("colorize")  # type: ignore[arg-type]
-
-
-class FakeClock:
-    """Time that moves only when the limiter sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def test_limiter_lets_calls_through_until_the_window_is_full():
-    clock = FakeClock()
-    limiter = SlidingWindowLimiter(2, 60.0, clock=clock, sleep=clock.sleep)
-
-    limiter.acquire()
-    limiter.acquire()
-    assert clock.sleeps == []
-    limiter.acquire()
-    assert clock.sleeps == [60.0]
-
-
-def test_limiter_window_slides():
-    clock = FakeClock()
-    limiter = SlidingWindowLimiter(2, 60.0, clock=clock, sleep=clock.sleep)
-
-    limiter.acquire()          # t=0
-    clock.now = 30.0
-    limiter.acquire()          # t=30
-    limiter.acquire()          # waits until the t=0 call leaves the window
-    assert clock.now == 60.0
-    limiter.acquire()          # waits until the t=30 call leaves
-    assert clock.now == 90.0
-
-
-def test_limiter_is_thread_safe():
-    limiter = SlidingWindowLimiter(3, period_s=0.3)
-    starts: list[float] = []
-    lock = threading.Lock()
-
-    def call() -> None:
-        limiter.acquire()
-        with lock:
-            starts.append(time.monotonic())
-
-    threads = [threading.Thread(target=call) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    starts.sort()
-    assert len(starts) == 6
-    assert starts[3] - starts[0] >= 0.29  # the 4th call waited for the 1st to leave the window
-
-
-def test_limiter_needs_a_positive_rate():
-    with pytest.raises(ValueError):
-        SlidingWindowLimiter(0)

@@ -9,11 +9,8 @@ from __future__ import annotations
 import io
 import logging
 import math
-import threading
-import time
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import httpx2
 import tenacity
@@ -36,6 +33,7 @@ from .base import (
 from .. import telemetry
 from ..imaging.regions import MARK_COLOUR_NAME
 from .prompts import build_edit_prompt, build_prompt
+from .quota import CallQuota
 
 logger = logging.getLogger(__name__)
 
@@ -88,44 +86,6 @@ UNEXPECTED_MESSAGE = "Gemini returned an unexpected error (HTTP {code}). Please 
 MISSING_CHARACTER_MESSAGE = "An IP change needs a character image. Pick a character and try again."
 
 
-class SlidingWindowLimiter:
-    """At most `calls` call starts in any rolling `period_s`; a caller over the limit waits its turn.
-
-    It waits rather than fails because a burst of jobs should just slow down, while going over
-    Google's per-minute quota would turn into 429 errors for everyone sharing the key.
-    """
-
-    def __init__(self, calls: int, period_s: float = 60.0, *,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
-        if calls < 1:
-            raise ValueError("the rate limit must allow at least one call per period")
-        self._calls = calls
-        self._period_s = period_s
-        self._clock = clock
-        self._sleep = sleep
-        self._starts: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        """Block until a call may start, and count it."""
-        while True:
-            with self._lock:
-                wait_s = self._reserve(self._clock())
-            if wait_s <= 0:
-                return
-            self._sleep(wait_s)
-
-    def _reserve(self, now: float) -> float:
-        """Record a start at `now` if the window has room, else return the seconds until it will."""
-        while self._starts and self._starts[0] <= now - self._period_s:
-            self._starts.popleft()
-        if len(self._starts) < self._calls:
-            self._starts.append(now)
-            return 0.0
-        return self._starts[0] + self._period_s - now
-
-
 def closest_aspect_ratio(width: int, height: int) -> str:
     """The supported output ratio nearest to the source's, compared on a log scale (4:3 ~ 3:4)."""
     target = math.log(width / height)
@@ -140,13 +100,15 @@ def closest_aspect_ratio(width: int, height: int) -> str:
 class GeminiEngine:
     """Generates candidates with Gemini; one instance serves many requests from many threads.
 
-    mockup.engines builds one instance per process, so its rate limiter is the process's limiter.
+    mockup.engines builds one instance per process; its call quota is counted for the whole worker pool
+    (engines/quota.py).
     """
 
     name = "gemini"
 
     def __init__(self, api_key: str, model: str, base_url: str = "", timeout_s: float = 180,
-                 calls_per_minute: int = 10, retry_base_s: float = 1.0, retry_budget_s: float = 480):
+                 calls_per_minute: int = 10, quota_storage_uri: str = "memory://", retry_base_s: float = 1.0,
+                 retry_budget_s: float = 480):
         if not api_key:
             raise ValueError("The Gemini engine needs an API key (GEMINI_API_KEY).")
         self.model = model
@@ -156,7 +118,7 @@ class GeminiEngine:
         self._retry_base_s = retry_base_s
         # No new attempt starts after this many seconds, so retried timeouts end before the job's lease.
         self._retry_budget_s = retry_budget_s
-        self._limiter = SlidingWindowLimiter(calls_per_minute)
+        self._quota = CallQuota(calls_per_minute, quota_storage_uri)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "GeminiEngine":
@@ -167,6 +129,8 @@ class GeminiEngine:
             base_url=config["GEMINI_BASE_URL"],
             timeout_s=float(config["GEMINI_TIMEOUT_S"]),
             calls_per_minute=int(config["GEMINI_CALLS_PER_MINUTE"]),
+            # Where Flask-Limiter counts requests: Redis when the jobs run in Celery's processes.
+            quota_storage_uri=config.get("RATELIMIT_STORAGE_URI", "memory://"),
             retry_base_s=float(config.get("GEMINI_RETRY_BASE_S", 1.0)),
             retry_budget_s=0.8 * float(config["JOB_TIMEOUT_S"]) - float(config["GEMINI_TIMEOUT_S"]),
         )
@@ -240,9 +204,9 @@ class GeminiEngine:
 
     def _call(self, client: genai.Client, contents: list[types.Part],
               config: types.GenerateContentConfig) -> types.GenerateContentResponse:
-        """One HTTP attempt; every attempt counts against the rate limit, retries included. Attempts
+        """One HTTP attempt; every attempt counts against the quota, retries included. Attempts
         that get no reply to read are counted here, the others once their reply is read."""
-        self._limiter.acquire()
+        self._quota.acquire()
         try:
             return client.models.generate_content(model=self.model, contents=contents, config=config)
         except (errors.APIError, httpx2.TransportError, ValueError) as exc:

@@ -59,6 +59,13 @@ def _forget_earlier_metrics(**_kwargs) -> None:
         multiprocess_metrics.reset()
 
 
+@signals.worker_init.connect
+def _import_engines(**_kwargs) -> None:
+    """Import the engines before the pool forks, so that no pool process's first job pays for importing
+    google-genai (about half a second, measured in bench/load_bench.py)."""
+    from ..engines import gemini, local  # noqa: F401
+
+
 @signals.worker_process_init.connect
 def _report_process(**_kwargs) -> None:
     telemetry.sample_process(config.from_env()["SERVICE_NAME"])
