@@ -13,6 +13,7 @@ pointed at the fake Gemini server (tests/gemini_server.py) answering after a fix
 - intake:  a 10 MB JPEG posted to /api/generations: the server's time (its access log) and the round
            trip on loopback.
 - downloads: a candidate as PNG and JPEG, and its 2K PNG once the upscale has run.
+- soak:    400 jobs in batches of 50, the web and worker memory after each batch.
 
     .venv/bin/python bench/load_bench.py [--scenarios users overlap drain intake downloads] [--users 20]
         [--minutes 5] [--out /tmp/perf_load.md]
@@ -64,10 +65,11 @@ JOB_PROCESSES = 3
 
 
 class Stack:
-    """The running stack of one scenario: its URL, an in-process app on the same database, and its log folder."""
+    """The running stack of one scenario: its URL, an in-process app on the same database, its log folder
+    and its processes (gunicorn's arbiter, Celery's main process)."""
 
-    def __init__(self, url: str, app: Flask, folder: Path) -> None:
-        self.url, self.app, self.folder = url, app, folder
+    def __init__(self, url: str, app: Flask, folder: Path, processes: dict[str, subprocess.Popen]) -> None:
+        self.url, self.app, self.folder, self.processes = url, app, folder, processes
 
 
 @contextmanager
@@ -93,7 +95,7 @@ def running_stack(gemini_delay_s: float) -> Iterator[Stack]:
     worker = start_worker(env, folder, concurrency=JOB_PROCESSES)
     web = start_web(env, folder, web_port, workers=WEB_WORKERS)
     try:
-        yield Stack(f"http://127.0.0.1:{web_port}", app, folder)
+        yield Stack(f"http://127.0.0.1:{web_port}", app, folder, {"web (gunicorn)": web, "worker (Celery)": worker})
     finally:
         for process in (web, worker):
             stop(process)
@@ -116,13 +118,18 @@ def seed_accounts(app: Flask, count: int) -> list[dict]:
     return seeded
 
 
-def submit_jobs(app: Flask, count: int) -> list[str]:
-    """`count` sketch-to-real generations of one designer, as fast as the service takes them."""
+def batch_designer(app: Flask) -> tuple[str, str]:
+    """A designer and a project to submit jobs to directly; (user id, project id)."""
     with app.app_context():
         user = accounts.register(f"batch{time.time_ns()}@example.com", PASSWORD, "Batch")
-        project = projects.create_project(user.id, "Batch")
-        sketch = png_bytes((800, 600))
-        return [generations.submit_generation(user.id, project.id, mode="sketch-to-real", source_image=sketch,
+        return user.id, projects.create_project(user.id, "Batch").id
+
+
+def submit_jobs(app: Flask, designer: tuple[str, str], count: int) -> list[str]:
+    """`count` sketch-to-real generations, as fast as the service takes them."""
+    sketch = png_bytes((800, 600))
+    with app.app_context():
+        return [generations.submit_generation(*designer, mode="sketch-to-real", source_image=sketch,
                                               prompt="soft plush").id for _ in range(count)]
 
 
@@ -162,31 +169,49 @@ def duplicate_deliveries(stack: Stack) -> float:
                for job_type in ("generate-mockup", "edit-image"))
 
 
+def resident_memory_mb(stack: Stack) -> dict[str, float]:
+    """Resident memory of each service's process tree (gunicorn's arbiter and workers, Celery's main
+    process and pool), in MB."""
+    import psutil
+
+    totals = {}
+    for service, process in stack.processes.items():
+        tree = psutil.Process(process.pid)
+        totals[service] = sum(member.memory_info().rss for member in [tree, *tree.children(recursive=True)]) / 1e6
+    return totals
+
+
 def scenario_users(users: int, minutes: float, gemini_delay_s: float) -> str:
     with running_stack(gemini_delay_s) as stack:
         accounts_file = json.dumps(seed_accounts(stack.app, users))
         submitted_file = stack.folder / "submitted.txt"
         started_load = os.getloadavg()[0]
+        memory_before = resident_memory_mb(stack)
         subprocess.run(
             [str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
              "--users", str(users), "--spawn-rate", str(max(1, users // 5)), "--run-time", f"{int(minutes * 60)}s",
              "--host", stack.url, "--csv", str(stack.folder / "load"), "--only-summary", "--loglevel", "WARNING"],
             cwd=ROOT / "bench", check=False,
-            env={**os.environ, "LOAD_ACCOUNTS": accounts_file, "LOAD_SUBMITTED": str(submitted_file)},
+            env={**os.environ, "LOAD_ACCOUNTS": accounts_file, "LOAD_SUBMITTED": str(submitted_file),
+                 "LOAD_TIMES": str(stack.folder / "times.csv")},
         )
         load_at_end = os.getloadavg()[0]
+        memory_after = resident_memory_mb(stack)
         ids = [line for line in submitted_file.read_text().split("\n") if line]
         drain_started = time.monotonic()
         wait_until(lambda: unfinished(stack.app) == 0, 600, "the queue to drain after the load")
         drained_after = time.monotonic() - drain_started
         jobs = job_report(stack.app, ids)
         duplicates = duplicate_deliveries(stack)
-        routes = route_table(stack.folder / "load_stats.csv")
+        routes = route_table(stack.folder / "load_stats.csv") + group_rows(stack.folder / "times.csv")
     lines = [
         f"### {users} users for {minutes:g} minutes (Gemini answering after {gemini_delay_s:g} s per call)",
         "",
         f"Load average {started_load:.1f} at the start, {load_at_end:.1f} at the end; the queue drained "
-        f"{drained_after:.0f} s after the last user stopped.",
+        f"{drained_after:.0f} s after the last user stopped. Resident memory before and after the load: "
+        + "; ".join(
+            f"{service} {memory_before[service]:.0f} -> {memory_after[service]:.0f} MB"
+            for service in sorted(memory_after)) + ".",
         "",
         *routes,
         "",
@@ -209,14 +234,33 @@ def route_table(stats_csv: Path) -> list[str]:
     return lines
 
 
+# Requests that carry a photo or check a password: their time is the image's decoding or bcrypt's, each
+# with an aim of its own (intake < 0.5 s; a deliberate cost).
+HEAVY_ROUTES = ("POST /projects/[id]/generate [POST]", "POST /auth/login [POST]")
+
+
+def group_rows(times_csv: Path) -> list[str]:
+    """Percentiles over every request, and over every request except uploads and sign-ins."""
+    samples = [(route, float(ms)) for route, ms in (line.rsplit(",", 1) for line in times_csv.read_text().splitlines())]
+    groups = {"all requests (exact)": [ms for _, ms in samples],
+              "all except uploads and sign-ins": [ms for route, ms in samples if route not in HEAVY_ROUTES]}
+    return [f"| {name} | {len(times)} | - | {percentile(times, 50):.0f} | {percentile(times, 95):.0f} | "
+            f"{percentile(times, 99):.0f} | {max(times):.0f} |" for name, times in groups.items()]
+
+
+def percentile(values: list[float], share: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(share) - 1]
+
+
 def scenario_overlap(repeat: int) -> str:
     """End to end and in-worker time of a 2-candidate job when each Gemini call takes 5 s."""
     delay = 5.0
     rows = []
     with running_stack(delay) as stack:
+        designer = batch_designer(stack.app)
         for _ in range(repeat):
             started = time.monotonic()
-            (job_id,) = submit_jobs(stack.app, 1)
+            (job_id,) = submit_jobs(stack.app, designer, 1)
             wait_until(lambda: unfinished(stack.app) == 0, 120, "the job", every_s=0.02)
             end_to_end = time.monotonic() - started
             with stack.app.app_context():
@@ -233,8 +277,9 @@ def scenario_overlap(repeat: int) -> str:
 
 def scenario_drain(jobs: int, gemini_delay_s: float) -> str:
     with running_stack(gemini_delay_s) as stack:
+        designer = batch_designer(stack.app)
         started = time.monotonic()
-        ids = submit_jobs(stack.app, jobs)
+        ids = submit_jobs(stack.app, designer, jobs)
         submitted_in = time.monotonic() - started
         most_running = 0
 
@@ -264,6 +309,27 @@ def scenario_drain(jobs: int, gemini_delay_s: float) -> str:
         f"| duplicate deliveries absorbed by the claim | {duplicates:g} |",
     ]
     return "\n".join(lines)
+
+
+def scenario_soak(batches: int, batch_size: int) -> str:
+    """Memory over many jobs: batches of jobs drained one after the other, the worker's and web's resident
+    memory read after each (a steady level means no leak; Gemini answers at once, so jobs are CPU-bound)."""
+    readings = []
+    with running_stack(0.0) as stack:
+        designer = batch_designer(stack.app)
+        readings.append((0, resident_memory_mb(stack)))
+        for batch in range(1, batches + 1):
+            submit_jobs(stack.app, designer, batch_size)
+            wait_until(lambda: unfinished(stack.app) == 0, 900, f"batch {batch} to drain")
+            readings.append((batch * batch_size, resident_memory_mb(stack)))
+    services = sorted(readings[0][1])
+    return "\n".join([
+        f"### Memory over {batches * batch_size} jobs ({batches} batches of {batch_size}, drained in turn)", "",
+        "| jobs done | " + " | ".join(f"{service} MB" for service in services) + " |",
+        "| --- | " + " | ".join("---" for _ in services) + " |",
+        *(f"| {done} | " + " | ".join(f"{memory[service]:.0f}" for service in services) + " |"
+          for done, memory in readings),
+    ])
 
 
 def scenario_intake(repeat: int) -> str:
@@ -360,6 +426,7 @@ def main() -> None:
         "drain": lambda: scenario_drain(args.drain_jobs, args.drain_gemini_delay),
         "intake": lambda: scenario_intake(5),
         "downloads": lambda: scenario_downloads(6),
+        "soak": lambda: scenario_soak(8, 50),
     }
     sections = [f"{date.today()}, {machine()}"]
     for name in args.scenarios:

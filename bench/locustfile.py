@@ -7,7 +7,8 @@ are grouped by route (`name=`), so the report reads per endpoint, not per id.
 
 The accounts come from the bench (LOAD_ACCOUNTS, a JSON list of {email, password, project_id,
 character_id}); the ids of every generation submitted go to LOAD_SUBMITTED so that the bench can check
-afterwards that each one ran exactly once.
+afterwards that each one ran exactly once, and every request's route and time to LOAD_TIMES, so that it
+can work out percentiles over any group of routes.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from PIL import Image
 
 ACCOUNTS = json.loads(os.environ.get("LOAD_ACCOUNTS", "[]"))
 SUBMITTED_FILE = os.environ.get("LOAD_SUBMITTED", "submitted.txt")
+TIMES_FILE = os.environ.get("LOAD_TIMES", "times.csv")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 IMAGE_ID = re.compile(r'data-image-id="([0-9a-f]{32})"')
 GENERATION = re.compile(r"/generations/([0-9a-f]{32})")
@@ -29,6 +31,7 @@ GENERATION = re.compile(r"/generations/([0-9a-f]{32})")
 _next_account = iter(range(len(ACCOUNTS)))
 _lock = threading.Lock()
 _submitted: list[str] = []
+_times: list[tuple[str, float]] = []
 
 
 def product_photo() -> bytes:
@@ -115,7 +118,14 @@ class Designer(HttpUser):
                 _submitted.append(self.generation)
 
 
+@events.request.add_listener
+def _record_time(request_type: str, name: str, response_time: float, **_kwargs) -> None:
+    _times.append((f"{request_type} {name}", response_time))
+
+
 @events.quitting.add_listener
-def _write_submitted(**_kwargs) -> None:
+def _write_results(**_kwargs) -> None:
     with open(SUBMITTED_FILE, "w") as out:
         out.write("\n".join(_submitted))
+    with open(TIMES_FILE, "w") as out:
+        out.writelines(f"{route},{milliseconds:.2f}\n" for route, milliseconds in _times)
