@@ -1,6 +1,7 @@
 """Every environment variable the app reads is read here, and only here (DESIGN.md section 7)."""
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import tempfile
@@ -38,9 +39,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         "APP_ENV": app_env,
         "SECRET_KEY": env.get("SECRET_KEY", ""),
         "DATA_DIR": str(data_dir),
-        # Prometheus value files of the web and worker processes (mockup/multiprocess_metrics.py). Not in
-        # DATA_DIR: they are memory-mapped, and a process writing to a mapped page of a full disk is killed.
-        "METRICS_DIR": str(Path(env.get("METRICS_DIR") or Path(tempfile.gettempdir()) / "mockup-metrics").resolve()),
+        "METRICS_DIR": _metrics_dir(env.get("METRICS_DIR", ""), data_dir),
         "SQLALCHEMY_DATABASE_URI": _database_url(env.get("DATABASE_URL", ""), data_dir),
         "REDIS_URL": redis_url,
         "GEMINI_API_KEY": gemini_key,
@@ -69,6 +68,17 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         "LOG_FORMAT": env.get("LOG_FORMAT", "text" if app_env == "development" else "json"),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
     }
+
+
+def _metrics_dir(configured: str, data_dir: Path) -> str:
+    """Where the web and worker processes keep their Prometheus values (mockup/multiprocess_metrics.py).
+    Not in DATA_DIR: the files are memory-mapped, and a process writing to a mapped page of a full disk is
+    killed. By default a temp folder named after DATA_DIR, so that the processes of one installation share
+    it and two installations on one machine do not."""
+    if configured:
+        return str(Path(configured).resolve())
+    installation = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
+    return str(Path(tempfile.gettempdir()) / f"mockup-metrics-{installation}")
 
 
 def service_from_argv(argv: Sequence[str]) -> str:

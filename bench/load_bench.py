@@ -85,6 +85,7 @@ def running_stack(gemini_delay_s: float) -> Iterator[Stack]:
     redis.Redis.from_url(REDIS_URL).flushdb()
     env = {
         **os.environ, "APP_ENV": "testing", "SECRET_KEY": "load-bench-secret", "DATA_DIR": str(folder / "data"),
+        "METRICS_DIR": str(folder / "metrics"),
         "DATABASE_URL": recreate_database("mockup_bench"), "REDIS_URL": REDIS_URL, "MOCKUP_ENGINE": "gemini",
         "GEMINI_API_KEY": "bench-key", "GEMINI_BASE_URL": f"http://127.0.0.1:{gemini_port}", "LOG_FORMAT": "json",
         # The quota is the account's, not the app's speed: lifted so that the queue and the pages are measured.

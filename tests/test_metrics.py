@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import config
 from mockup.extensions import db
 from mockup.models import Generation
 from mockup.services import edits, image_jobs
@@ -125,3 +126,14 @@ def test_metrics_need_no_login_and_are_never_rate_limited(limited_client):
     """A scraper is anonymous, and a refused scrape would leave a gap in every graph."""
     for _ in range(70):
         assert limited_client.get("/metrics").status_code == 200
+
+
+def test_metrics_files_default_to_a_temp_folder_per_installation(tmp_path):
+    """Off DATA_DIR (a full data disk must not kill the processes writing them), shared by the processes
+    of one DATA_DIR, apart for another; METRICS_DIR overrides."""
+    first = config.from_env({"DATA_DIR": str(tmp_path / "one")})["METRICS_DIR"]
+    again = config.from_env({"DATA_DIR": str(tmp_path / "one")})["METRICS_DIR"]
+    other = config.from_env({"DATA_DIR": str(tmp_path / "two")})["METRICS_DIR"]
+    assert first == again != other
+    assert not Path(first).is_relative_to(tmp_path)
+    assert config.from_env({"METRICS_DIR": str(tmp_path / "m")})["METRICS_DIR"] == str(tmp_path / "m")

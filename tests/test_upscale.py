@@ -240,3 +240,29 @@ def test_missing_program_is_a_clear_error(tmp_path):
     with pytest.raises(UpscaleError) as caught:
         RealEsrganCli(str(tmp_path / "realesrgan-ncnn-vulkan")).upscale(artwork(32, 32))
     assert "REALESRGAN_PATH" in caught.value.message
+
+
+class FakeVulkanDevice:
+    def __init__(self, kind: int) -> None:
+        self.kind = kind
+
+    def type(self) -> int:
+        return self.kind
+
+
+@pytest.mark.parametrize("kinds, expected", [
+    ((), False),
+    ((3,), False),     # Mesa's llvmpipe: a CPU behind a Vulkan driver, 20x slower than ncnn on the CPU
+    ((0,), True),      # a discrete GPU
+    ((3, 1), True),    # llvmpipe beside an integrated GPU
+])
+def test_only_a_real_gpu_counts_as_one(monkeypatch, kinds, expected):
+    from mockup.imaging import realesrgan
+
+    monkeypatch.setattr(realesrgan.ncnn, "get_gpu_count", lambda: len(kinds))
+    monkeypatch.setattr(realesrgan.ncnn, "get_gpu_info", lambda index: FakeVulkanDevice(kinds[index]))
+    realesrgan.gpu_available.cache_clear()  # asked once per process: forget the real answer, and this one
+    try:
+        assert realesrgan.gpu_available() is expected
+    finally:
+        realesrgan.gpu_available.cache_clear()
