@@ -78,7 +78,7 @@ def _metrics_dir(configured: str, data_dir: Path) -> str:
     if configured:
         return str(Path(configured).resolve())
     installation = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
-    return str(Path(tempfile.gettempdir()) / f"mockup-metrics-{installation}")
+    return str(Path(tempfile.gettempdir()) / f"mockup-metrics-{os.getuid()}-{installation}")
 
 
 def service_from_argv(argv: Sequence[str]) -> str:

@@ -26,8 +26,10 @@ ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 def enable(settings: Mapping) -> None:
     """Switch this process, and the processes it starts, to multiprocess mode (before any metric exists)."""
+    # Private to this user where it is made here (the default lives in the shared temp folder).
+    Path(settings["METRICS_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
     folder = storage.metrics_folder(settings["METRICS_DIR"], settings["SERVICE_NAME"], socket.gethostname())
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
     os.environ[ENV] = str(folder)
 
 
@@ -41,6 +43,26 @@ def reset() -> None:
     folder = Path(os.environ[ENV])
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
+
+
+def forget_dead_processes() -> None:
+    """Drop the live gauges of this folder's processes that are gone without saying so (a pool process
+    killed by the hard time limit or the OOM killer). Only this folder: its processes share our pid
+    namespace, the other services' may not."""
+    for path in Path(os.environ[ENV]).glob("gauge_live*_*.db"):
+        pid = int(path.stem.rsplit("_", 1)[1])
+        if not _alive(pid):
+            process_dead(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def process_dead(pid: int) -> None:

@@ -71,7 +71,7 @@ def _folder_bytes(folder: Path) -> int:
     total = 0
     try:
         entries = list(os.scandir(folder))
-    except FileNotFoundError:  # deleted while being counted: a project removed meanwhile
+    except OSError:  # deleted while being counted (a project removed meanwhile), or not ours (lost+found)
         return 0
     for entry in entries:
         try:
@@ -79,7 +79,7 @@ def _folder_bytes(folder: Path) -> int:
                 total += _folder_bytes(Path(entry.path))
             else:
                 total += entry.stat(follow_symlinks=False).st_size
-        except FileNotFoundError:
+        except OSError:
             continue
     return total
 

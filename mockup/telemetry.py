@@ -10,6 +10,7 @@ priority, and the disk used and free under DATA_DIR.
 from __future__ import annotations
 
 import os
+import time
 from typing import Iterable, Iterator
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -51,9 +52,15 @@ PROCESS_CPU = Gauge(
     multiprocess_mode="liveall",
 )
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Walking DATA_DIR costs a read of every folder; a scrape every few seconds need not repeat it.
+DATA_DIR_BYTES_TTL_S = 60.0
+_data_dir_bytes: dict[str, tuple[float, int]] = {}
 
 
 def request_answered(method: str, endpoint: str, status: int, seconds: float | None) -> None:
+    # Any token is a method to gunicorn: unknown ones share one series, so no client can add series.
+    method = method if method in KNOWN_METHODS else "other"
     REQUESTS.labels(method, endpoint, str(status)).inc()
     if seconds is not None:
         LATENCY.labels(endpoint).observe(seconds)
@@ -99,7 +106,7 @@ def _counted() -> CollectorRegistry:
 
 
 class _AllProcesses:
-    """Every process's values, over every service folder under DATA_DIR/metrics."""
+    """Every process's values, over every service folder under METRICS_DIR."""
 
     def collect(self) -> Iterable[Metric]:
         return MultiProcessCollector.merge(multiprocess_metrics.all_value_files(), accumulate=True)
@@ -121,5 +128,14 @@ class _StateCollector:
         free, total = storage.disk_usage()
         yield GaugeMetricFamily("mockup_disk_free_bytes", "Free space on the disk holding DATA_DIR.", value=free)
         yield GaugeMetricFamily("mockup_disk_total_bytes", "Size of the disk holding DATA_DIR.", value=total)
-        yield GaugeMetricFamily("mockup_data_dir_bytes", "Bytes of the files under DATA_DIR.",
-                                value=storage.bytes_used())
+        yield GaugeMetricFamily("mockup_data_dir_bytes", "Bytes of the files under DATA_DIR (counted at most "
+                                "once a minute).", value=_bytes_used())
+
+
+def _bytes_used() -> int:
+    folder = str(storage.root())
+    counted_at, total = _data_dir_bytes.get(folder, (float("-inf"), 0))
+    if time.monotonic() - counted_at > DATA_DIR_BYTES_TTL_S:
+        total = storage.bytes_used()
+        _data_dir_bytes[folder] = (time.monotonic(), total)
+    return total

@@ -442,3 +442,17 @@ def _declared_body_answer(proxy: Proxy, length: int) -> int:
         return connection.getresponse().status
     finally:
         connection.close()
+
+
+def test_metrics_answer_only_the_teams_own_networks(proxy):
+    """Job counts and Gemini spend are for the operators: nginx lets 127.0.0.1 and private networks read
+    /metrics and refuses any other address (here another loopback address, as the outside world)."""
+    inside = requests.Session()
+    inside.trust_env, inside.verify = False, str(proxy.certificate)
+    answer = inside.get(f"{proxy.https}/metrics", timeout=10)
+    assert answer.status_code == 200 and "mockup_http_requests_total" in answer.text
+    outside = requests.Session()
+    outside.trust_env, outside.verify = False, str(proxy.certificate)
+    outside.mount("https://", FromAddress(CLIENT_ADDRESS))
+    assert outside.get(f"{proxy.https}/metrics", timeout=10).status_code == 403
+    assert outside.get(f"{proxy.https}/healthz", timeout=10).status_code == 200

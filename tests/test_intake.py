@@ -156,6 +156,12 @@ def test_big_jpegs_decode_at_a_reduced_scale_that_keeps_the_working_size(size, d
         assert np.abs(pixels[y, x] - colour).max() < 12
 
 
+@pytest.mark.parametrize("size", [(8192, 3), (3, 8192), (4096, 1)])
+def test_a_long_thin_jpeg_is_decoded_not_a_crash(size):
+    image = decode_upload(big_jpeg(size))
+    assert max(image.size) >= 2048 and min(image.size) >= 1
+
+
 def test_a_truncated_big_jpeg_is_still_invalid():
     data = big_jpeg((6000, 4000))
     with pytest.raises(Invalid) as caught:

@@ -177,3 +177,14 @@ def test_embedded_runner_resumes_queued_work_after_a_restart(app_config, owner, 
             assert all(image_count(gid) == 2 for gid in queued)
     finally:
         runner.stop()
+
+
+def test_a_failure_after_the_lease_was_taken_back_is_superseded(app, owner):
+    """The reaper gave the job to another delivery: this attempt's failure changes nothing."""
+    with app.app_context():
+        generation_id = submit(owner)
+        attempt = execution.claim(generation_id)
+        db.session.execute(update(Generation).values(status="queued"))  # the reaper took it back
+        db.session.commit()
+        assert execution.fail(Generation, generation_id, attempt, "UNKNOWN", "boom") == execution.SUPERSEDED
+        assert db.session.get(Generation, generation_id).status == "queued"

@@ -5,6 +5,9 @@ the disk under DATA_DIR and the process's memory and CPU; no login needed, never
 Counters are process-wide, so these tests compare a scrape before and after what they do."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +140,35 @@ def test_metrics_files_default_to_a_temp_folder_per_installation(tmp_path):
     assert first == again != other
     assert not Path(first).is_relative_to(tmp_path)
     assert config.from_env({"METRICS_DIR": str(tmp_path / "m")})["METRICS_DIR"] == str(tmp_path / "m")
+
+
+def test_unknown_methods_share_one_series(client):
+    """Any token is a method to gunicorn; a client inventing them must not add series."""
+    before = scrape(client)
+    for method in ("BREW", "WHEN", "PROPFIND"):
+        client.open("/projects", method=method)
+    after = scrape(client)
+    grown = {labels for (name, labels), _ in after.items() if name == "mockup_http_requests_total"}
+    assert not any(dict(labels)["method"] in ("BREW", "WHEN", "PROPFIND") for labels in grown)
+    assert grew(before, after, "mockup_http_requests_total", endpoint="unmatched", method="other",
+                status="405") == 3
+
+
+def test_live_gauges_of_processes_that_died_silently_are_dropped(tmp_path, monkeypatch):
+    from mockup import multiprocess_metrics
+
+    monkeypatch.setenv(multiprocess_metrics.ENV, str(tmp_path))
+    gone = multiprocessing_dead_pid()
+    for pid in (os.getpid(), gone):
+        (tmp_path / f"gauge_liveall_{pid}.db").write_bytes(b"")
+    (tmp_path / f"counter_{gone}.db").write_bytes(b"")
+    multiprocess_metrics.forget_dead_processes()
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        [f"gauge_liveall_{os.getpid()}.db", f"counter_{gone}.db"])  # its counts stay in the sums
+
+
+def multiprocessing_dead_pid() -> int:
+    """The pid of a process that has exited."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid

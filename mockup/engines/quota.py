@@ -31,7 +31,10 @@ class CallQuota:
         if calls < 1:
             raise ValueError("the Gemini quota must allow at least one call a minute")
         self._item = RateLimitItemPerSecond(calls, period_s, namespace=NAMESPACE)
-        self._shared = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        # Short socket timeouts: a Redis that hangs must turn into the fallback, not into a stuck job.
+        options = {"socket_timeout": 2, "socket_connect_timeout": 2} if storage_uri.startswith("redis") else {}
+        self._shared = MovingWindowRateLimiter(storage_from_string(storage_uri, **options))
+        self._shared_down = False
         # While Redis is unreachable the quota is kept per process, as Flask-Limiter does for requests.
         self._fallback = MovingWindowRateLimiter(MemoryStorage())
         self._sleep = sleep
@@ -41,8 +44,11 @@ class CallQuota:
         while True:
             try:
                 wait_s = self._reserve(self._shared)
+                self._shared_down = False
             except self._shared.storage.base_exceptions:
-                log.warning("The Gemini quota cannot reach Redis; counting in this process meanwhile")
+                if not self._shared_down:  # once per outage, not on every call
+                    log.warning("The Gemini quota cannot reach Redis; counting in this process meanwhile")
+                    self._shared_down = True
                 wait_s = self._reserve(self._fallback)
             if wait_s <= 0:
                 return
@@ -52,4 +58,7 @@ class CallQuota:
         """Count a call start if the window has room (0), else return the seconds until it will."""
         if limiter.hit(self._item):
             return 0.0
-        return max(limiter.get_window_stats(self._item).reset_time - time.time(), MIN_WAIT_S)
+        stats = limiter.get_window_stats(self._item)
+        if stats.remaining > 0:  # the window moved on between the two questions: try again at once
+            return MIN_WAIT_S
+        return max(stats.reset_time - time.time(), MIN_WAIT_S)

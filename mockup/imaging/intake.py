@@ -108,8 +108,9 @@ def _draft_to_working_size(image: ImageFile.ImageFile) -> None:
     uses more than that: Gemini gets at most 1536 px, and the outputs are 1K. Other formats decode whole."""
     width, height = image.size
     long_side = max(width, height)
-    if image.format == "JPEG" and long_side >= 2 * WORKING_SIDE:
-        image.draft(image.mode, (width * WORKING_SIDE // long_side, height * WORKING_SIDE // long_side))
+    if image.format in ("JPEG", "MPO") and long_side >= 2 * WORKING_SIDE:
+        # At least 1 px: a long thin strip's short side would otherwise round to 0 (Pillow divides by it).
+        image.draft(image.mode, (max(1, width * WORKING_SIDE // long_side), max(1, height * WORKING_SIDE // long_side)))
 
 
 def _load_fully(image: ImageFile.ImageFile) -> None:

@@ -63,11 +63,14 @@ def _forget_earlier_metrics(**_kwargs) -> None:
 def _import_engines(**_kwargs) -> None:
     """Import the engines before the pool forks, so that no pool process's first job pays for importing
     google-genai (about half a second, measured in bench/load_bench.py)."""
-    from ..engines import gemini, local  # noqa: F401
+    from ..engines import gemini, local  # noqa: F401  (imported for their side effect: loaded modules)
 
 
 @signals.worker_process_init.connect
 def _report_process(**_kwargs) -> None:
+    """A new pool process: maybe the replacement of one that was killed without a word."""
+    if multiprocess_metrics.enabled():
+        multiprocess_metrics.forget_dead_processes()
     telemetry.sample_process(config.from_env()["SERVICE_NAME"])
 
 

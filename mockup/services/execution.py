@@ -43,9 +43,12 @@ def measured(table: type[JobTable]) -> Callable[[JobRunner], JobRunner]:
         def measured_run(job_id: str) -> str | None:
             started = time.perf_counter()
             outcome = run(job_id)
-            job_type = db.session.scalar(select(table.job_type).where(table.id == job_id)) or "unknown"
-            telemetry.job_ran(job_type, outcome or "duplicate", time.perf_counter() - started)
-            telemetry.sample_process(current_app.config["SERVICE_NAME"])
+            try:
+                job_type = db.session.scalar(select(table.job_type).where(table.id == job_id)) or "unknown"
+                telemetry.job_ran(job_type, outcome or "duplicate", time.perf_counter() - started)
+                telemetry.sample_process(current_app.config["SERVICE_NAME"])
+            except Exception:  # the job has ended and is committed: counting it must not turn it into an error
+                log.exception("job %s ran, but could not be counted in the metrics", job_id)
             return outcome
         return measured_run
     return decorate
@@ -139,13 +142,14 @@ def owned_by(table: type[JobTable], job_id: str, attempt: int):
 
 
 def fail(table: type[JobTable], job_id: str, attempt: int, code: str, message: str) -> str:
+    """Mark the job failed if this attempt still owns it; SUPERSEDED if the reaper took it back."""
     db.session.rollback()
-    db.session.execute(
+    owned = db.session.execute(
         update(table).where(*owned_by(table, job_id, attempt))
         .values(status="failed", error_code=code, error_message=message, finished_at=utcnow(), lease_until=None)
-    )
+    ).rowcount == 1
     db.session.commit()
-    return "failed"
+    return "failed" if owned else SUPERSEDED
 
 
 def finish(table: type[JobTable], job_id: str, attempt: int, **values) -> bool:
