@@ -96,15 +96,21 @@ def test_reaper_resends_queued_jobs_the_broker_may_have_lost(app, owner):
         assert execution.reap() == []  # re-sent once per window, not on every pass
 
 
+def claimed_then_taken_back(owner) -> tuple[str, int]:
+    """A job one delivery claimed and the reaper then put back in the queue: (its id, that attempt)."""
+    generation_id = submit(owner)
+    attempt = execution.claim(generation_id)
+    db.session.execute(update(Generation).values(status="queued"))
+    db.session.commit()
+    return generation_id, attempt
+
+
 def test_late_finisher_does_not_overwrite_the_winner(app, owner):
     """A worker that outlived its lease finishes after the retry won: its result is dropped."""
     from PIL import Image as PILImage
 
     with app.app_context():
-        generation_id = submit(owner)
-        late_attempt = execution.claim(generation_id)
-        db.session.execute(update(Generation).values(status="queued"))  # the reaper took it back
-        db.session.commit()
+        generation_id, late_attempt = claimed_then_taken_back(owner)
         assert execution.run_generation(generation_id) == "succeeded"
         stored = {path: (app.config["DATA_DIR"] + "/" + path) for path in files_under(app.config["DATA_DIR"])}
         before = {path: open(full, "rb").read() for path, full in stored.items()}
@@ -182,9 +188,6 @@ def test_embedded_runner_resumes_queued_work_after_a_restart(app_config, owner, 
 def test_a_failure_after_the_lease_was_taken_back_is_superseded(app, owner):
     """The reaper gave the job to another delivery: this attempt's failure changes nothing."""
     with app.app_context():
-        generation_id = submit(owner)
-        attempt = execution.claim(generation_id)
-        db.session.execute(update(Generation).values(status="queued"))  # the reaper took it back
-        db.session.commit()
+        generation_id, attempt = claimed_then_taken_back(owner)
         assert execution.fail(Generation, generation_id, attempt, "UNKNOWN", "boom") == execution.SUPERSEDED
         assert db.session.get(Generation, generation_id).status == "queued"
