@@ -26,9 +26,9 @@ ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 def enable(settings: Mapping) -> None:
     """Switch this process, and the processes it starts, to multiprocess mode (before any metric exists)."""
-    # Private to this user where it is made here (the default lives in the shared temp folder).
-    Path(settings["METRICS_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
     folder = storage.metrics_folder(settings["METRICS_DIR"], settings["SERVICE_NAME"], socket.gethostname())
+    # Private to this user where it is made here (the default METRICS_DIR lives in the shared temp folder).
+    folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.mkdir(mode=0o700, exist_ok=True)
     os.environ[ENV] = str(folder)
 
@@ -70,8 +70,3 @@ def process_dead(pid: int) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(pid, os.environ[ENV])
-
-
-def all_value_files() -> list[str]:
-    """The value files of every service that shares this METRICS_DIR."""
-    return [str(path) for path in Path(os.environ[ENV]).parent.glob("*/*.db")]

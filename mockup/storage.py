@@ -52,6 +52,11 @@ def metrics_folder(metrics_dir: str, service: str, host: str) -> Path:
     return Path(metrics_dir) / f"{service}-{host}"
 
 
+def metrics_value_files(metrics_dir: str) -> list[str]:
+    """The value files of every service folder in METRICS_DIR, which /metrics adds up."""
+    return [str(path) for path in Path(metrics_dir).glob("*/*.db")]
+
+
 def bytes_used() -> int:
     """Bytes of every file under DATA_DIR, for the operators' metrics."""
     return _folder_bytes(root())

@@ -13,6 +13,7 @@ import os
 import time
 from typing import Iterable, Iterator
 
+from flask import current_app
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -109,7 +110,8 @@ class _AllProcesses:
     """Every process's values, over every service folder under METRICS_DIR."""
 
     def collect(self) -> Iterable[Metric]:
-        return MultiProcessCollector.merge(multiprocess_metrics.all_value_files(), accumulate=True)
+        return MultiProcessCollector.merge(storage.metrics_value_files(current_app.config["METRICS_DIR"]),
+                                           accumulate=True)
 
 
 class _StateCollector:
