@@ -59,13 +59,13 @@ def shell_scripts() -> list[Path]:
     """Every file of the repository that is a shell script: *.sh, or a #! line naming sh or bash."""
     skipped = {".git", ".venv", "node_modules", "data", "__pycache__"}
     found = []
-    for path in ROOT.rglob("*"):
-        if not path.is_file() or skipped & set(path.relative_to(ROOT).parts):
-            continue
-        with open(path, "rb") as file:
-            first = file.readline(200)
-        if path.suffix == ".sh" or re.match(rb"#!\s*/\S*(/env\s+)?(ba)?sh\b", first):
-            found.append(path)
+    for folder, folders, names in os.walk(ROOT):
+        folders[:] = [name for name in folders if name not in skipped]
+        for path in (Path(folder) / name for name in names):
+            with open(path, "rb") as file:
+                first = file.readline(200)
+            if path.suffix == ".sh" or re.match(rb"#!\s*/\S*(/env\s+)?(ba)?sh\b", first):
+                found.append(path)
     return sorted(found)
 
 
@@ -211,9 +211,6 @@ class Server:
         state = self.checkout / ".deployed-tag"
         return state.read_text().strip() if state.exists() else None
 
-    def head(self, repo: Path) -> str:
-        return git(repo, "rev-parse", "HEAD").strip()
-
 
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
@@ -315,7 +312,7 @@ def test_a_deploy_pulls_migrates_restarts_waits_for_health_and_prunes(server):
     new_commit(server.origin, "second release")
     done = server.deploy("1111aaa")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert server.head(server.checkout) == server.head(server.origin)  # git pull
+    assert git(server.checkout, "rev-parse", "HEAD") == git(server.origin, "rev-parse", "HEAD")  # git pull
     assert server.docker_calls() == [*deploy_steps("1111aaa"), ("1111aaa", "system", "prune", "-f")]
     assert server.deployed_tag() == "1111aaa" and "deployed 1111aaa" in done.stdout
     assert not server.launchctl_calls.exists()  # no launchctl here: no native worker to restart
