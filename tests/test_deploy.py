@@ -376,7 +376,7 @@ def proxy(dotenv, tmp_path) -> Iterator[Proxy]:
 def _answers(url: str, certificate: Path) -> bool:
     try:
         return requests.get(url, verify=str(certificate), timeout=5).status_code == 200
-    except requests.ConnectionError:
+    except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow to answer while it starts
         return False
 
 
