@@ -17,7 +17,7 @@ from mockup.engines import reset_engines
 from mockup.extensions import db
 from mockup.models import Character, Generation, HistoryEntry, Image as ImageRow, Project, User
 
-pytest_plugins = ["tests.api_support", "tests.fixtures_gemini", "tests.fixtures_stack"]
+pytest_plugins = ["tests.api_support", "tests.factories", "tests.fixtures_gemini", "tests.fixtures_stack"]
 
 CI = os.environ.get("CI") == "true"
 
@@ -25,6 +25,8 @@ CI = os.environ.get("CI") == "true"
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "faults: integration tests that kill, restart or starve real processes "
                                        "(select with -m faults, leave out with -m 'not faults')")
+    config.addinivalue_line("markers", "rate_limited: the app_config of these tests has its rate limits on "
+                                       "(base_config turns them off for every other test)")
 
 
 def need(condition: bool, reason: str) -> None:
@@ -69,8 +71,9 @@ def app_with_tables(config: dict) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def app_config(tmp_path):
-    return base_config(tmp_path)
+def app_config(tmp_path, request):
+    """base_config in this test's folder, with the rate limits on for tests marked rate_limited."""
+    return {**base_config(tmp_path), "RATELIMIT_ENABLED": request.node.get_closest_marker("rate_limited") is not None}
 
 
 @pytest.fixture
