@@ -1,4 +1,15 @@
-"""Fixtures in the Flask tutorial's style: app, client, runner and an auth helper."""
+"""Fixtures in the Flask tutorial's style: app, client, runner and an auth helper.
+
+Each kind of helper has one home; add to it rather than writing a second one in a test file:
+- tests/factories.py: projects, characters and finished generations (ids), through the API or the pages;
+- tests/job_runner.py: running queued jobs by hand and swapping the engine a job uses (the only module
+  here that imports the job runners);
+- tests/polling.py: waiting for another thread or process (never assert on how long something took:
+  inject the clock or the sleep, as tests/test_gemini_quota.py does);
+- tests/api_support.py (the API client and its checks), tests/studio.py (the HTML forms),
+  tests/fixtures_stack.py (real processes), tests/fixtures_gemini.py (the fake Gemini).
+Fixtures live here or in the plugins of pytest_plugins; mark a test `rate_limited` to turn the limits on.
+"""
 from __future__ import annotations
 
 import io
