@@ -51,8 +51,9 @@ from mockup.models import Generation, Image as ImageRow  # noqa: E402
 from mockup.services import accounts, characters, generations, projects  # noqa: E402
 from tests.conftest import png_bytes, recreate_database  # noqa: E402
 from tests.fixtures_stack import (  # noqa: E402
-    dispose, free_port, migrate, stack_app, start_web, start_worker, stop, wait_until,
+    dispose, free_port, migrate, stack_app, start_web, start_worker, stop,
 )
+from tests.polling import wait_until  # noqa: E402
 from tests.prometheus_text import parse, value  # noqa: E402
 
 from intake_bench import photo_of_about_10_mb  # noqa: E402

@@ -1,6 +1,6 @@
 """What the API tests share: a client that speaks the JSON API and checks every response it gets against
-the OpenAPI document, the object shapes of shared/API.md, and helpers that make users, projects and
-finished generations through the API itself."""
+the OpenAPI document, the object shapes of shared/API.md, and helpers that sign users up and submit
+generations through the API itself (projects, characters and finished generations: tests/factories.py)."""
 from __future__ import annotations
 
 import io
@@ -11,10 +11,6 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from mockup.api.openapi import document
-from mockup.extensions import db
-from mockup.models import Generation
-from mockup.services import execution
-from sqlalchemy import select
 
 from .conftest import png_bytes
 
@@ -158,19 +154,6 @@ def bob(client) -> ApiClient:
     return sign_up(client, "bob@example.com", "Bob")
 
 
-def create_project(api: ApiClient, name: str = "Acrylic stands") -> dict:
-    response = api.post("/api/projects", json={"name": name, "description": "Spring line"})
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.get_json()["project"]
-
-
-def create_character(api: ApiClient, project_id: str, name: str = "Bunny") -> dict:
-    response = api.post_form(f"/api/projects/{project_id}/characters",
-                             {"name": name, "image": png_bytes((90, 90), (30, 120, 220))})
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.get_json()["character"]
-
-
 def submit(api: ApiClient, project: str, character: str, **fields):
     """An ip-change submission; a field given as None is left out."""
     form = {"project_id": project, "mode": "ip-change", "character_id": character,
@@ -178,18 +161,8 @@ def submit(api: ApiClient, project: str, character: str, **fields):
     return api.post_form("/api/generations", {name: value for name, value in form.items() if value is not None})
 
 
-def run_queued_jobs(app) -> None:
-    """The embedded runner is not started in tests: run the queued jobs here, as a worker would."""
-    with app.app_context():
-        queued = list(db.session.scalars(select(Generation.id).where(Generation.status == "queued")))
-        for generation_id in queued:
-            execution.run_generation(generation_id)
-
-
-def finished_generation(app, api: ApiClient) -> dict:
-    """A project, a character and a succeeded ip-change generation with its two candidates."""
-    project = create_project(api)
-    character = create_character(api, project["id"])
-    generation = submit(api, project["id"], character["id"]).get_json()["generation"]
-    run_queued_jobs(app)
-    return api.get(f"/api/generations/{generation['id']}").get_json()["generation"]
+def read_generation(api: ApiClient, generation_id: str) -> dict:
+    """The generation as GET /api/generations/:id shows it."""
+    response = api.get(f"/api/generations/{generation_id}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["generation"]

@@ -1,4 +1,15 @@
-"""Fixtures in the Flask tutorial's style: app, client, runner and an auth helper."""
+"""Fixtures in the Flask tutorial's style: app, client, runner and an auth helper.
+
+Each kind of helper has one home; add to it rather than writing a second one in a test file:
+- tests/factories.py: projects, characters and finished generations (ids), through the API or the pages;
+- tests/job_runner.py: running queued jobs by hand and swapping the engine a job uses (the only module
+  here that imports the job runners);
+- tests/polling.py: waiting for another thread or process (never assert on how long something took:
+  inject the clock or the sleep, as tests/test_gemini_quota.py does);
+- tests/api_support.py (the API client and its checks), tests/studio.py (the HTML forms),
+  tests/fixtures_stack.py (real processes), tests/fixtures_gemini.py (the fake Gemini).
+Fixtures live here or in the plugins of pytest_plugins; mark a test `rate_limited` to turn the limits on.
+"""
 from __future__ import annotations
 
 import io
@@ -17,7 +28,7 @@ from mockup.engines import reset_engines
 from mockup.extensions import db
 from mockup.models import Character, Generation, HistoryEntry, Image as ImageRow, Project, User
 
-pytest_plugins = ["tests.api_support", "tests.fixtures_gemini", "tests.fixtures_stack"]
+pytest_plugins = ["tests.api_support", "tests.factories", "tests.fixtures_gemini", "tests.fixtures_stack"]
 
 CI = os.environ.get("CI") == "true"
 
@@ -25,6 +36,8 @@ CI = os.environ.get("CI") == "true"
 def pytest_configure(config) -> None:
     config.addinivalue_line("markers", "faults: integration tests that kill, restart or starve real processes "
                                        "(select with -m faults, leave out with -m 'not faults')")
+    config.addinivalue_line("markers", "rate_limited: the app_config of these tests has its rate limits on "
+                                       "(base_config turns them off for every other test)")
 
 
 def need(condition: bool, reason: str) -> None:
@@ -69,8 +82,9 @@ def app_with_tables(config: dict) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def app_config(tmp_path):
-    return base_config(tmp_path)
+def app_config(tmp_path, request):
+    """base_config in this test's folder, with the rate limits on for tests marked rate_limited."""
+    return {**base_config(tmp_path), "RATELIMIT_ENABLED": request.node.get_closest_marker("rate_limited") is not None}
 
 
 @pytest.fixture

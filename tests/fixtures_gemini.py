@@ -9,9 +9,10 @@ from flask import Flask
 
 from mockup.extensions import db
 from mockup.models import Generation
-from mockup.services import accounts, execution, generations, projects
+from mockup.services import accounts, generations, projects
 from tests.conftest import png_bytes
 from tests.gemini_server import FakeGemini
+from tests.job_runner import run_job
 
 API_KEY = "test-key"
 
@@ -41,7 +42,7 @@ def run_gemini_job(app: Flask) -> Generation:
         generation = generations.submit_generation(
             user.id, project.id, mode="sketch-to-real", source_image=png_bytes((128, 96)), prompt="soft plush",
         )
-        execution.run_generation(generation.id)
+        run_job(app, generation.id)
         generation = db.session.get(Generation, generation.id)
         db.session.expunge(generation)
         return generation

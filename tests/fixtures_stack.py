@@ -7,9 +7,8 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import Iterator, Mapping
 
 import pytest
 from flask import Flask
@@ -19,6 +18,8 @@ import config
 from mockup import create_app
 from mockup.extensions import db
 from mockup.models import Generation
+
+from .polling import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,17 +107,6 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-
-
-def wait_until(condition: Callable[[], object], timeout_s: float, what: str, every_s: float = 0.2):
-    """Poll until condition() is truthy and return its value; fail naming `what` after timeout_s."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every_s)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 
 def job_status(app: Flask, generation_id: str) -> str | None:

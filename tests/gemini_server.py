@@ -24,15 +24,18 @@ import re
 import socket
 import struct
 import threading
-import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Union
+from typing import Any, Iterator, Union
 from urllib.parse import urlsplit
 
 from PIL import Image, ImageDraw
 
+# How long a request waits for the company `FakeGemini.together` asks for: less than the tests' client
+# timeouts, so that calls made one after another get their answer and the test fails on its assertion.
+HOLD_S = 1.5
 PATH_RE = re.compile(r"^/(?P<version>v1|v1beta)/models/(?P<model>[^/:]+):generateContent$")
 
 KINDS = frozenset(
@@ -97,7 +100,7 @@ def to_reply(item: ScriptItem) -> Reply:
 
 @dataclass
 class RecordedRequest:
-    """What the SDK really sent, decoded, with monotonic start/end times to check concurrency."""
+    """What the SDK really sent, decoded."""
 
     path: str
     api_version: str | None
@@ -106,8 +109,6 @@ class RecordedRequest:
     body: dict[str, Any] | None
     texts: list[str] = field(default_factory=list)
     images: list[tuple[str, bytes]] = field(default_factory=list)  # (mime type, decoded bytes)
-    started: float = 0.0
-    ended: float | None = None
 
     @property
     def generation_config(self) -> dict[str, Any]:
@@ -188,6 +189,12 @@ class FakeGemini:
         self.requests: list[RecordedRequest] = []
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
+        # Concurrency, seen without timing anything: each request waits until `together` requests are
+        # being answered at once (up to HOLD_S), and `most_in_flight` is the most there ever were.
+        self.together = 1
+        self.most_in_flight = 0
+        self._in_flight = 0
+        self._flight = threading.Condition()
         self._stopping = threading.Event()
         self._httpd = ThreadingHTTPServer((host, port), _Handler)
         self._httpd.fake = self  # type: ignore[attr-defined]
@@ -245,6 +252,20 @@ class FakeGemini:
         with self._lock:
             return self._script.popleft() if self._script else self.default
 
+    @contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Count a request while it is answered, holding it first until `together` are (or HOLD_S passed)."""
+        with self._flight:
+            self._in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self._in_flight)
+            self._flight.notify_all()
+            self._flight.wait_for(lambda: self._in_flight >= self.together, timeout=HOLD_S)
+        try:
+            yield
+        finally:
+            with self._flight:
+                self._in_flight -= 1
+
     def pause(self, seconds: float) -> bool:
         """Sleep, but wake up at shutdown; returns True if the server is stopping."""
         return seconds > 0 and self._stopping.wait(seconds)
@@ -267,14 +288,13 @@ class _Handler(BaseHTTPRequestHandler):
         match = PATH_RE.match(urlsplit(self.path).path)
         record = RecordedRequest(path=self.path, api_version=match and match["version"],
                                  model=match and match["model"], headers=dict(self.headers),
-                                 body=None, started=time.monotonic())
+                                 body=None)
         call_number = self.fake.record(record)
         try:
-            self._handle(raw, match, record, call_number)
+            with self.fake.in_flight():
+                self._handle(raw, match, record, call_number)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (its timeout); nothing left to answer
-        finally:
-            record.ended = time.monotonic()
 
     def _handle(self, raw: bytes, match: re.Match[str] | None, record: RecordedRequest,
                 call_number: int) -> None:

@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from .api_support import OPENAPI, ApiClient, assert_error, create_project, finished_generation
+from .api_support import OPENAPI, ApiClient, assert_error
+from .factories import create_character, create_project, finished_generation
 from .conftest import png_bytes, snapshot
 
 MISSING_ID = "0" * 32
@@ -39,11 +40,11 @@ def test_protected_route_without_token_is_401(client, method, path, operation):
 
 @pytest.fixture
 def alices_world(app, alice) -> dict[str, str]:
-    generation = finished_generation(app, alice)
-    image_id = generation["images"][0]["id"]
+    project_id = create_project(alice)
+    character_id = create_character(alice, project_id)
+    generation_id, (image_id, _) = finished_generation(app, alice, project_id, character_id)
     entry = alice.post(f"/api/history/{image_id}/save").get_json()["history"]
-    character = alice.get(f"/api/projects/{generation['project_id']}/characters").get_json()["items"][0]
-    return {"project_id": generation["project_id"], "character_id": character["id"], "generation_id": generation["id"],
+    return {"project_id": project_id, "character_id": character_id, "generation_id": generation_id,
             "image_id": image_id, "entry_id": entry["id"]}
 
 
@@ -78,7 +79,7 @@ def test_another_users_object_is_404_and_nothing_changes(app, alices_world, bob,
 def test_someone_elses_character_in_my_own_project_is_404(alices_world, bob):
     own_project = create_project(bob, "Bob's")
     response = bob.post_form("/api/generations", {
-        "project_id": own_project["id"], "mode": "ip-change", "character_id": alices_world["character_id"],
+        "project_id": own_project, "mode": "ip-change", "character_id": alices_world["character_id"],
         "source_image": png_bytes((60, 60)),
     })
     assert_error(response, 404, "NOT_FOUND")

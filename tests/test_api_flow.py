@@ -5,27 +5,25 @@ embedded default and again on PostgreSQL + Redis + a real Celery worker."""
 from __future__ import annotations
 
 import io
-import time
 from typing import Callable
 
 from PIL import Image
 
-from mockup.services import execution
-
 from .api_support import PASSWORD, ApiClient
 from .conftest import files_under, png_bytes
+from .job_runner import run_job
+from .polling import wait_until
 
 FINISHED = ("succeeded", "failed", "canceled")
 
 
-def poll(api: ApiClient, location: str, timeout_s: float = 90) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+def finished(api: ApiClient, location: str) -> dict:
+    """Poll the generation at `location` as a client would, until it is finished."""
+    def done() -> dict | None:
         generation = api.get(location).get_json()["generation"]
-        if generation["status"] in FINISHED:
-            return generation
-        time.sleep(0.3)
-    raise AssertionError(f"{location} still {generation['status']} after {timeout_s}s")
+        return generation if generation["status"] in FINISHED else None
+
+    return wait_until(done, 90, f"{location} to finish", every_s=0.3)
 
 
 def decoded_format(data: bytes) -> str:
@@ -48,7 +46,7 @@ def run_script(client, data_dir: str, run_job: Callable[[str], None]) -> None:
     assert submitted.status_code == 202
     location = submitted.headers["Location"]
     run_job(submitted.get_json()["generation"]["id"])
-    generation = poll(api, location)
+    generation = finished(api, location)
     assert generation["status"] == "succeeded" and len(generation["images"]) == 2
 
     chosen = generation["images"][1]
@@ -69,11 +67,7 @@ def run_script(client, data_dir: str, run_job: Callable[[str], None]) -> None:
 
 
 def test_script_on_the_embedded_default(app, client):
-    def run_job(generation_id: str) -> None:
-        with app.app_context():
-            execution.run_generation(generation_id)
-
-    run_script(client, app.config["DATA_DIR"], run_job)
+    run_script(client, app.config["DATA_DIR"], lambda generation_id: run_job(app, generation_id))
 
 
 def test_script_on_postgres_redis_and_celery(stack):

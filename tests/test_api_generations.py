@@ -11,17 +11,17 @@ from sqlalchemy import func, select
 from mockup.engines.base import CONTENT_POLICY, EngineError
 from mockup.extensions import db
 from mockup.models import Generation
-from mockup.services import execution
 
-from .api_support import (assert_error, assert_shape, create_character, create_project, finished_generation,
-                          run_queued_jobs, submit)
+from .api_support import assert_error, assert_shape, submit
 from .conftest import files_under, png_bytes
+from .factories import create_character, create_project, finished_generation
+from .job_runner import run_queued_jobs, use_engine
 
 
 @pytest.fixture
 def project_and_character(alice) -> tuple[str, str]:
-    project = create_project(alice)
-    return project["id"], create_character(alice, project["id"])["id"]
+    project_id = create_project(alice)
+    return project_id, create_character(alice, project_id)
 
 
 def test_submit_answers_202_with_location_and_the_queued_generation(alice, project_and_character):
@@ -39,16 +39,14 @@ def test_submit_answers_202_with_location_and_the_queued_generation(alice, proje
 
 
 def test_sketch_to_real_needs_no_character(alice):
-    project = create_project(alice)
     response = alice.post_form("/api/generations", {
-        "project_id": project["id"], "mode": "sketch-to-real", "source_image": png_bytes((100, 100))})
+        "project_id": create_project(alice), "mode": "sketch-to-real", "source_image": png_bytes((100, 100))})
     assert response.status_code == 202
 
 
 def test_ip_change_accepts_a_one_off_character_image(alice):
-    project = create_project(alice)
     response = alice.post_form("/api/generations", {
-        "project_id": project["id"], "mode": "ip-change", "source_image": png_bytes((100, 100)),
+        "project_id": create_project(alice), "mode": "ip-change", "source_image": png_bytes((100, 100)),
         "character_image": png_bytes((50, 50)), "texture_image": png_bytes((40, 40), (10, 200, 10))})
     assert response.status_code == 202
 
@@ -105,7 +103,7 @@ class RefusingEngine:
 
 def test_a_failed_job_reports_its_error(app, alice, project_and_character, monkeypatch):
     generation_id = submit(alice, *project_and_character).get_json()["generation"]["id"]
-    monkeypatch.setattr(execution, "get_engine", lambda name, config: RefusingEngine())
+    use_engine(monkeypatch, lambda name, config: RefusingEngine())
     run_queued_jobs(app)
     generation = alice.get(f"/api/generations/{generation_id}").get_json()["generation"]
     assert generation["status"] == "failed"
@@ -113,8 +111,8 @@ def test_a_failed_job_reports_its_error(app, alice, project_and_character, monke
     assert generation["images"] == []
 
 
-def test_images_lists_the_candidates(app, alice):
-    generation = finished_generation(app, alice)
+def test_images_lists_the_candidates(app, alice, alices_generation):
+    generation = alices_generation
     response = alice.get(f"/api/generations/{generation['id']}/images")
     assert response.status_code == 200 and set(response.get_json()) == {"items"}
     items = response.get_json()["items"]
@@ -123,8 +121,8 @@ def test_images_lists_the_candidates(app, alice):
         assert_shape(item, "image")
 
 
-def test_select_keeps_one_selected_candidate(app, alice):
-    generation = finished_generation(app, alice)
+def test_select_keeps_one_selected_candidate(app, alice, alices_generation):
+    generation = alices_generation
     first, second = (image["id"] for image in generation["images"])
     url = f"/api/generations/{generation['id']}/select"
     response = alice.post(url, json={"image_id": first})
@@ -136,12 +134,12 @@ def test_select_keeps_one_selected_candidate(app, alice):
     assert selected == {first: False, second: True}
 
 
-def test_select_bad_input(app, alice):
-    generation = finished_generation(app, alice)
-    other = finished_generation(app, alice)
+def test_select_bad_input(app, alice, alices_generation, project_and_character):
+    generation = alices_generation
+    _, (other_image_id, _) = finished_generation(app, alice, *project_and_character)
     url = f"/api/generations/{generation['id']}/select"
     assert_error(alice.post(url, json={}), 422, "VALIDATION", "image_id")
-    assert_error(alice.post(url, json={"image_id": other["images"][0]["id"]}), 404, "NOT_FOUND")
+    assert_error(alice.post(url, json={"image_id": other_image_id}), 404, "NOT_FOUND")
 
 
 def edit_url(generation: dict) -> str:
@@ -163,8 +161,8 @@ def assert_nothing_written(app, before_files: list[str], before_count: int) -> N
         assert db.session.scalar(select(func.count()).select_from(Generation)) == before_count
 
 
-def test_an_edit_answers_202_with_a_new_generation_of_the_edited_image(app, alice):
-    generation = finished_generation(app, alice)
+def test_an_edit_answers_202_with_a_new_generation_of_the_edited_image(app, alice, alices_generation):
+    generation = alices_generation
     image = generation["images"][0]
     region = {"x": 10, "y": 20, "width": image["width"] - 10, "height": 30}
     by_region = alice.post(edit_url(generation), json={"image_id": image["id"], "prompt": "make it blue", "region": region})
@@ -184,8 +182,8 @@ def test_an_edit_answers_202_with_a_new_generation_of_the_edited_image(app, alic
         assert {(item["width"], item["height"]) for item in edit["images"]} == {(image["width"], image["height"])}
 
 
-def test_editing_another_users_image_is_not_found(app, alice, bob):
-    generation = finished_generation(app, alice)
+def test_editing_another_users_image_is_not_found(app, alice, bob, alices_generation):
+    generation = alices_generation
     image = generation["images"][0]
     before = files_under(app.config["DATA_DIR"])
     response = bob.post(edit_url(generation), json={
@@ -204,15 +202,15 @@ def test_editing_another_users_image_is_not_found(app, alice, bob):
     ({"x": 0, "y": 0, "width": 10}, "region.height"),
     ([0, 0, 10, 10], "region"),
 ])
-def test_edit_refuses_a_bad_region(app, alice, region, field):
-    generation = finished_generation(app, alice)
+def test_edit_refuses_a_bad_region(app, alice, region, field, alices_generation):
+    generation = alices_generation
     image_id = generation["images"][0]["id"]
     response = alice.post(edit_url(generation), json={"image_id": image_id, "prompt": "blue", "region": region})
     assert_error(response, 422, "VALIDATION", field)
 
 
-def test_edit_refuses_a_bad_mask_or_request(app, alice):
-    generation = finished_generation(app, alice)
+def test_edit_refuses_a_bad_mask_or_request(app, alice, alices_generation):
+    generation = alices_generation
     image = generation["images"][0]
     size = (image["width"], image["height"])
     url = edit_url(generation)

@@ -10,15 +10,15 @@ from sqlalchemy import select
 from mockup import storage
 from mockup.extensions import db
 from mockup.models import Image as ImageRow, ImageJob
-from mockup.services import image_jobs
 
-from .api_support import assert_error, assert_shape, finished_generation
+from .api_support import assert_error, assert_shape
 from .conftest import files_under
+from .job_runner import run_image_job, use_upscale
 
 
 @pytest.fixture
-def image(app, alice) -> dict:
-    return finished_generation(app, alice)["images"][0]
+def image(alices_generation) -> dict:
+    return alices_generation["images"][0]
 
 
 def test_get_answers_the_image(alice, image):
@@ -62,14 +62,14 @@ def test_download_refuses_an_unknown_format(alice, image):
 
 
 def test_2k_download_starts_the_upscale_and_answers_processing_until_done(app, alice, image, monkeypatch):
-    monkeypatch.setattr(image_jobs, "upscale_to_2k", lambda picture, upscaler: picture.resize((2048, 1536)))
+    use_upscale(monkeypatch, lambda picture, upscaler: picture.resize((2048, 1536)))
     for _ in range(2):  # the second call joins the job the first one started
         response = alice.get(image["download_2k_url"])
         assert response.status_code == 202 and response.get_json() == {"status": "processing"}
         assert int(response.headers["Retry-After"]) > 0
     with app.app_context():
         job = db.session.scalar(select(ImageJob))
-        assert image_jobs.run_image_job(job.id) == "succeeded"
+        assert run_image_job(app, job.id) == "succeeded"
     response = alice.get(image["download_2k_url"])
     assert response.status_code == 200
     assert max(Image.open(io.BytesIO(response.data)).size) == 2048

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from .api_support import assert_error, assert_shape, create_project, finished_generation
+from .api_support import assert_error, assert_shape
 from .conftest import files_under
+from .factories import create_character, create_project, finished_generation
 
 
 def test_create_answers_201_with_the_project(alice):
@@ -42,38 +43,39 @@ def test_list_is_items_of_projects_last_changed_first(alice):
     items = response.get_json()["items"]
     for item in items:
         assert_shape(item, "project")
-    assert [item["id"] for item in items] == [second["id"], first["id"]]
+    assert [item["id"] for item in items] == [second, first]
 
 
 def test_get_counts_the_images(app, alice):
-    generation = finished_generation(app, alice)
-    project = alice.get(f"/api/projects/{generation['project_id']}").get_json()["project"]
+    project_id = create_project(alice)
+    finished_generation(app, alice, project_id, create_character(alice, project_id))
+    project = alice.get(f"/api/projects/{project_id}").get_json()["project"]
     assert_shape(project, "project")
     assert project["image_count"] == 2
     assert alice.get("/api/projects").get_json()["items"][0]["image_count"] == 2
 
 
 def test_patch_changes_only_what_is_sent(alice):
-    project = create_project(alice)
-    response = alice.patch(f"/api/projects/{project['id']}", json={"description": "New words"})
+    project_id = create_project(alice, "Mugs")
+    response = alice.patch(f"/api/projects/{project_id}", json={"description": "New words"})
     assert response.status_code == 200
     changed = response.get_json()["project"]
     assert_shape(changed, "project")
-    assert (changed["name"], changed["description"]) == (project["name"], "New words")
-    renamed = alice.patch(f"/api/projects/{project['id']}", json={"name": "Renamed"}).get_json()["project"]
+    assert (changed["name"], changed["description"]) == ("Mugs", "New words")
+    renamed = alice.patch(f"/api/projects/{project_id}", json={"name": "Renamed"}).get_json()["project"]
     assert (renamed["name"], renamed["description"]) == ("Renamed", "New words")
 
 
 def test_patch_bad_input_is_422(alice):
-    project = create_project(alice)
-    assert_error(alice.patch(f"/api/projects/{project['id']}", json={"name": ""}), 422, "VALIDATION", "name")
+    project_id = create_project(alice)
+    assert_error(alice.patch(f"/api/projects/{project_id}", json={"name": ""}), 422, "VALIDATION", "name")
 
 
 def test_delete_removes_the_project_and_its_files(app, alice):
-    generation = finished_generation(app, alice)
-    project_id = generation["project_id"]
+    project_id = create_project(alice)
+    generation_id, _ = finished_generation(app, alice, project_id, create_character(alice, project_id))
     assert files_under(app.config["DATA_DIR"])
     assert alice.delete(f"/api/projects/{project_id}").status_code == 204
     assert_error(alice.get(f"/api/projects/{project_id}"), 404, "NOT_FOUND")
-    assert_error(alice.get(f"/api/generations/{generation['id']}"), 404, "NOT_FOUND")
+    assert_error(alice.get(f"/api/generations/{generation_id}"), 404, "NOT_FOUND")
     assert files_under(app.config["DATA_DIR"]) == []

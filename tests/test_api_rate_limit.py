@@ -10,9 +10,7 @@ from .api_support import ApiClient, assert_error, sign_up
 LIMIT = 60
 
 
-@pytest.fixture
-def app_config(app_config):
-    return {**app_config, "RATELIMIT_ENABLED": True}
+pytestmark = pytest.mark.rate_limited
 
 
 def test_the_61st_request_of_a_user_is_429_and_others_go_on(client):

@@ -12,7 +12,8 @@ from mockup.extensions import db
 from mockup.models import HistoryEntry
 
 from .conftest import snapshot
-from .studio import create_character, create_project, finished_generation, location
+from .factories import create_character, create_project, finished_generation
+from .studio import location
 
 HTML_BLUEPRINTS = {"auth", "projects", "characters", "generate", "history"}
 # Routes outside the HTML side, each covered by its own tests.

@@ -14,14 +14,17 @@ from PIL import Image
 from werkzeug.serving import make_server
 
 from mockup import create_app
+from mockup.engines import get_engine
 from mockup.extensions import db
-from mockup.services import execution
 
 from .conftest import need, png_bytes
+from .job_runner import use_engine
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path("/tmp/shots")
 ENGINE_DELAY_S = 3.0
+
+pytestmark = pytest.mark.rate_limited  # served as in production, limits on
 
 
 class SlowEngine:
@@ -43,10 +46,8 @@ class SlowEngine:
 @pytest.fixture
 def server(app_config, monkeypatch):
     """The app served over HTTP in a thread, like `flask run`; yields its base URL."""
-    real_get_engine = execution.get_engine
-    monkeypatch.setattr(execution, "get_engine", lambda name, config: SlowEngine(real_get_engine(name, config)))
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "EMBEDDED_RUNNER_AUTOSTART": True,
-                      "RATELIMIT_ENABLED": True})
+    use_engine(monkeypatch, lambda name, config: SlowEngine(get_engine(name, config)))
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": True, "EMBEDDED_RUNNER_AUTOSTART": True})
     with app.app_context():
         db.create_all()
     httpd = make_server("127.0.0.1", 0, app, threaded=True)

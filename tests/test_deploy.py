@@ -24,7 +24,8 @@ import yaml
 from requests.adapters import HTTPAdapter
 
 from .conftest import need, png_bytes
-from .fixtures_stack import ROOT, free_port, stop, wait_until
+from .fixtures_stack import ROOT, free_port, stop
+from .polling import wait_until
 from .test_logging import REQUIRED as LOG_FIELDS
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

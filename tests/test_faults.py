@@ -34,9 +34,10 @@ from mockup.storage import DISK_FULL_MESSAGE
 from .conftest import AuthActions, app_with_tables, files_under, need, png_bytes, postgres_up, redis_up
 from .fixtures_gemini import API_KEY
 from .fixtures_stack import (
-    dispose, free_port, job_status, migrate, stack_app, start_web, start_worker, stop, wait_for_status, wait_until,
+    dispose, free_port, job_status, migrate, stack_app, start_web, start_worker, stop, wait_for_status,
 )
 from .gemini_server import slow, to_reply
+from .polling import wait_until
 
 pytestmark = pytest.mark.faults
 

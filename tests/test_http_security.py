@@ -17,7 +17,7 @@ from mockup.security import FILE_CSP
 from mockup.services import accounts
 
 from .api_support import sign_up
-from .studio import create_character, create_project, finished_generation
+from .factories import create_character, create_project, finished_generation
 from .test_browser import image_file, page, server, sign_up_with_a_project  # noqa: F401
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

@@ -16,7 +16,9 @@ from mockup.extensions import db
 from mockup.models import JOB_CUTOUT, JOB_UPSCALE, Image as ImageRow, ImageJob, utcnow
 from mockup.services import execution, image_jobs
 
-from .studio import create_character, create_project, finished_generation, generate, image_ids, run_job
+from .factories import create_character, create_project, finished_generation
+from .job_runner import run_image_job, run_job
+from .studio import generate, image_ids
 
 
 @pytest.fixture
@@ -33,13 +35,6 @@ def the_job(app, image_id: str, job_type: str) -> ImageJob:
         job = db.session.scalar(select(ImageJob).where(ImageJob.image_id == image_id, ImageJob.job_type == job_type))
         db.session.expunge(job)
         return job
-
-
-def run_image_job(app, job_id: str) -> str | None:
-    with app.app_context():
-        status = image_jobs.run_image_job(job_id)
-        db.session.remove()
-    return status
 
 
 def test_selecting_a_candidate_starts_its_2k_upscale_at_batch_priority(app, client, candidates):

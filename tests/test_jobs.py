@@ -2,7 +2,6 @@
 the reaper, the attempt cap, queue limits and the embedded runner."""
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,8 @@ from mockup.models import Generation, Image, utcnow
 from mockup.services import accounts, characters, execution, generations, projects
 
 from .conftest import files_under, png_bytes
+from .job_runner import run_job, use_engine
+from .polling import wait_until
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def image_count(generation_id):
 def test_run_makes_two_candidates_with_files(app, owner):
     with app.app_context():
         generation_id = submit(owner)
-        assert execution.run_generation(generation_id) == "succeeded"
+        assert run_job(app, generation_id) == "succeeded"
         generation = db.session.get(Generation, generation_id)
         assert generation.status == "succeeded" and generation.attempts == 1
         assert [image.index for image in generation.images] == [0, 1]
@@ -53,9 +54,9 @@ def test_run_makes_two_candidates_with_files(app, owner):
 def test_duplicate_delivery_makes_no_second_set(app, owner):
     with app.app_context():
         generation_id = submit(owner)
-        assert execution.run_generation(generation_id) == "succeeded"
+        assert run_job(app, generation_id) == "succeeded"
         files_before = files_under(app.config["DATA_DIR"])
-        assert execution.run_generation(generation_id) is None
+        assert run_job(app, generation_id) is None
         assert image_count(generation_id) == 2
         assert files_under(app.config["DATA_DIR"]) == files_before
         assert db.session.get(Generation, generation_id).attempts == 1
@@ -68,7 +69,7 @@ def test_reaper_recovers_a_job_whose_worker_died(app, owner):
         db.session.execute(update(Generation).values(lease_until=utcnow() - timedelta(seconds=1)))
         db.session.commit()
         assert execution.reap() == [("generations", generation_id, 5)]
-        assert execution.run_generation(generation_id) == "succeeded"
+        assert run_job(app, generation_id) == "succeeded"
         generation = db.session.get(Generation, generation_id)
         assert generation.attempts == 2 and image_count(generation_id) == 2
 
@@ -111,7 +112,7 @@ def test_late_finisher_does_not_overwrite_the_winner(app, owner):
 
     with app.app_context():
         generation_id, late_attempt = claimed_then_taken_back(owner)
-        assert execution.run_generation(generation_id) == "succeeded"
+        assert run_job(app, generation_id) == "succeeded"
         stored = {path: (app.config["DATA_DIR"] + "/" + path) for path in files_under(app.config["DATA_DIR"])}
         before = {path: open(full, "rb").read() for path, full in stored.items()}
         late = engine_base.GenerationResult(images=[PILImage.new("RGB", (32, 32), "black")] * 2)
@@ -129,10 +130,10 @@ class FailingEngine:
 
 
 def test_engine_failure_fails_the_job_and_writes_no_output(app, owner, monkeypatch):
-    monkeypatch.setattr(execution, "get_engine", lambda name, config: FailingEngine())
+    use_engine(monkeypatch, lambda name, config: FailingEngine())
     with app.app_context():
         generation_id = submit(owner)
-        assert execution.run_generation(generation_id) == "failed"
+        assert run_job(app, generation_id) == "failed"
         generation = db.session.get(Generation, generation_id)
         assert (generation.error_code, generation.error_message) == ("CONTENT_POLICY", "Blocked by the content policy.")
         assert not any("generations/" in name for name in files_under(app.config["DATA_DIR"]))
@@ -157,15 +158,6 @@ def test_queue_full_is_refused_and_writes_nothing(app, owner):
         assert db.session.scalar(select(func.count()).select_from(Generation)) == 2
 
 
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_embedded_runner_resumes_queued_work_after_a_restart(app_config, owner, app):
     with app.app_context():
         queued = [submit(owner) for _ in range(4)]
@@ -178,7 +170,7 @@ def test_embedded_runner_resumes_queued_work_after_a_restart(app_config, owner, 
             with restarted.app_context():
                 statuses = db.session.scalars(select(Generation.status).where(Generation.id.in_(queued)))
                 return set(statuses) == {"succeeded"}
-        assert wait_for(all_done)
+        wait_until(all_done, 30, "the four queued jobs to succeed")
         with restarted.app_context():
             assert all(image_count(gid) == 2 for gid in queued)
     finally:

@@ -13,11 +13,11 @@ import config
 from mockup import create_app
 from mockup.extensions import db
 from mockup.logging_setup import JsonFormatter, LogContext, bound
-from mockup.services import execution
 
-from .api_support import create_character, create_project
 from .conftest import png_bytes
-from .fixtures_stack import wait_until
+from .factories import create_character, create_project
+from .job_runner import JOB_LOGGER, use_engine
+from .polling import wait_until
 
 REQUIRED = {"timestamp", "level", "service", "message", "userId", "requestId", "duration", "error"}
 
@@ -90,14 +90,13 @@ class CrashingEngine:
 
 def test_the_embedded_runner_logs_a_job_with_the_id_of_the_request_that_enqueued_it(
         app_config, alice, monkeypatch, caplog):
-    caplog.set_level(logging.INFO, logger="mockup.services.execution")
-    monkeypatch.setattr(execution, "get_engine", lambda name, settings: CrashingEngine())
+    caplog.set_level(logging.INFO, logger=JOB_LOGGER)
+    use_engine(monkeypatch, lambda name, settings: CrashingEngine())
     app = create_app({**app_config, "EMBEDDED_RUNNER_AUTOSTART": True})
     alice.client = app.test_client()  # the same database, now with a runner that starts on first use
-    project = create_project(alice)
-    character = create_character(alice, project["id"])
+    project_id = create_project(alice)
     response = alice.post_form("/api/generations", {
-        "project_id": project["id"], "mode": "ip-change", "character_id": character["id"],
+        "project_id": project_id, "mode": "ip-change", "character_id": create_character(alice, project_id),
         "source_image": png_bytes((160, 120)), "prompt": "glossy acrylic",
     }, headers={"X-Request-ID": "embedded-job-1"})
     assert response.status_code == 202

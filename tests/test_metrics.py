@@ -17,13 +17,12 @@ from mockup.extensions import db
 from mockup.models import Generation
 from mockup.services import edits, image_jobs
 
-from .api_support import create_character, create_project, submit
-from .conftest import app_with_tables
+from .api_support import submit
 from .gemini_server import to_reply
 from .prometheus_text import Samples, grew, parse, value
-from .studio import create_project as create_project_page, finished_generation, run_job
-from .studio import create_character as create_character_page
+from .factories import create_character, create_project, finished_generation
 from .fixtures_gemini import run_gemini_job
+from .job_runner import run_job
 
 
 def scrape(client) -> Samples:
@@ -42,8 +41,8 @@ def test_requests_are_counted_and_timed_by_endpoint(client, alice):
 
 
 def test_jobs_and_the_queue_by_priority_come_from_the_rows(client, alice):
-    project = create_project(alice)
-    submit(alice, project["id"], create_character(alice, project["id"])["id"])
+    project_id = create_project(alice)
+    submit(alice, project_id, create_character(alice, project_id))
     found = scrape(client)
     assert value(found, "mockup_jobs", job_type="generate-mockup", status="queued") == 1
     assert value(found, "mockup_jobs", job_type="generate-mockup", status="succeeded") == 0
@@ -56,8 +55,8 @@ def test_jobs_and_the_queue_by_priority_come_from_the_rows(client, alice):
 @pytest.fixture
 def finished(app, client, auth):
     auth.register()
-    project_id = create_project_page(client)
-    return finished_generation(app, client, project_id, create_character_page(client, project_id))
+    project_id = create_project(client)
+    return finished_generation(app, client, project_id, create_character(client, project_id))
 
 
 def test_an_edit_waits_at_high_priority_and_an_upscale_at_batch(app, client, finished):
@@ -119,16 +118,11 @@ def test_disk_use_under_data_dir_and_the_process(app, client, finished):
     assert value(found, "mockup_process_cpu_seconds", service="web") > 0
 
 
-@pytest.fixture
-def limited_client(app_config):
-    with app_with_tables({**app_config, "RATELIMIT_ENABLED": True}) as app:
-        yield app.test_client()
-
-
-def test_metrics_need_no_login_and_are_never_rate_limited(limited_client):
+@pytest.mark.rate_limited
+def test_metrics_need_no_login_and_are_never_rate_limited(client):
     """A scraper is anonymous, and a refused scrape would leave a gap in every graph."""
     for _ in range(70):
-        assert limited_client.get("/metrics").status_code == 200
+        assert client.get("/metrics").status_code == 200
 
 
 def test_metrics_files_default_to_a_temp_folder_per_installation(tmp_path):

@@ -14,7 +14,8 @@ from mockup.models import Generation
 from mockup.services import accounts, characters, generations, projects
 
 from .conftest import AuthActions, png_bytes
-from .fixtures_stack import free_port, start_web, stop, wait_for_status, wait_until
+from .fixtures_stack import free_port, start_web, stop, wait_for_status
+from .polling import wait_until
 from .prometheus_text import grew, label_values, parse
 
 

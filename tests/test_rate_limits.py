@@ -24,9 +24,7 @@ PER_MINUTE = 60
 WRONG = "not the password"
 
 
-@pytest.fixture
-def app_config(app_config):
-    return {**app_config, "RATELIMIT_ENABLED": True}
+pytestmark = pytest.mark.rate_limited
 
 
 def html_login(client, email: str, password: str = WRONG, **kwargs):

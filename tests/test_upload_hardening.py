@@ -28,7 +28,9 @@ from .hostile_files import (
     just_over_pillows_warning_limit, over_ten_megabytes, photo, png_with_text_and_html_tail, rotated_jpeg,
     save, sixteen_bit_png, truncated_jpeg, wider_than_the_side_limit,
 )
-from .studio import create_character, create_project, generate, image_ids, run_job, upload
+from .factories import create_character, create_project
+from .job_runner import run_job
+from .studio import generate, image_ids, upload
 
 MULTIPART = "multipart/form-data"
 UNSUPPORTED = "Only PNG, JPEG and WEBP images are accepted."

@@ -11,7 +11,8 @@ from mockup.extensions import db
 from mockup.models import Character
 
 from .conftest import files_under
-from .studio import create_character, create_project, location
+from .factories import create_character, create_project
+from .studio import location
 
 
 @pytest.fixture

@@ -13,7 +13,9 @@ from mockup.models import Generation, Image as ImageRow
 
 from .conftest import files_under
 from .pictures import irregular_mask, png
-from .studio import ID, create_character, create_project, finished_generation, image_ids, location, run_job, upload
+from .factories import create_character, create_project, finished_generation
+from .job_runner import run_job
+from .studio import ID, image_ids, location, upload
 
 
 @pytest.fixture

@@ -14,10 +14,9 @@ from mockup.models import Generation, Image as ImageRow
 from mockup.services import execution
 
 from .conftest import files_under, png_bytes
-from .studio import (
-    create_character, create_project, finished_generation, generate, image_ids, location, run_job, submit_generation,
-    upload,
-)
+from .factories import create_character, create_project, finished_generation
+from .job_runner import run_job, use_engine
+from .studio import generate, image_ids, location, submit_generation, upload
 
 
 @pytest.fixture
@@ -192,7 +191,7 @@ class FailingEngine:
 def test_failed_job_shows_the_reason_and_try_again_requeues(app, client, project, monkeypatch):
     project_id, character_id = project
     generation_id = generate(client, project_id, character_id)
-    monkeypatch.setattr(execution, "get_engine", lambda name, config: FailingEngine())
+    use_engine(monkeypatch, lambda name, config: FailingEngine())
     assert run_job(app, generation_id) == "failed"
     body = client.get(f"/generations/{generation_id}").get_data(as_text=True)
     assert "refused this request under its content policy" in body

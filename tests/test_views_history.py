@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from mockup.extensions import db
 from mockup.models import HistoryEntry, Image as ImageRow
 
-from .studio import create_character, create_project, finished_generation, location
+from .factories import create_character, create_project, finished_generation
+from .studio import location
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from mockup.extensions import db
 from mockup.models import Character, Generation, Image, Project, User
 
 from .conftest import files_under
-from .studio import create_character, create_project, finished_generation, location
+from .factories import create_character, create_project, finished_generation
+from .studio import location
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ from sqlalchemy import update
 from mockup.extensions import db
 from mockup.models import User
 
-from .studio import create_character, create_project, generate, run_job
+from .factories import create_character, create_project
+from .job_runner import run_job
+from .studio import generate
 
 
 def test_lists_your_jobs_with_position_and_cancel(app, client, auth):

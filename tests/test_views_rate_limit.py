@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from .studio import create_character, create_project, finished_generation
+from .factories import create_character, create_project, finished_generation
 
 
-@pytest.fixture
-def app_config(app_config):
-    return {**app_config, "RATELIMIT_ENABLED": True}
+pytestmark = pytest.mark.rate_limited
 
 
 def test_polling_and_images_are_not_limited_but_pages_are(app, client, auth):
