@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from mockup.api.openapi import document
 from mockup.extensions import db
 from mockup.models import Generation
-from mockup.services import execution
+from mockup.jobs import runner
 from sqlalchemy import select
 
 from .conftest import png_bytes
@@ -183,7 +183,7 @@ def run_queued_jobs(app) -> None:
     with app.app_context():
         queued = list(db.session.scalars(select(Generation.id).where(Generation.status == "queued")))
         for generation_id in queued:
-            execution.run_generation(generation_id)
+            runner.run_generation(generation_id)
 
 
 def finished_generation(app, api: ApiClient) -> dict:

@@ -9,7 +9,8 @@ from flask import Flask
 
 from mockup.extensions import db
 from mockup.models import Generation
-from mockup.services import accounts, execution, generations, projects
+from mockup.jobs import runner
+from mockup.services import accounts, generations, projects
 from tests.conftest import png_bytes
 from tests.gemini_server import FakeGemini
 
@@ -41,7 +42,7 @@ def run_gemini_job(app: Flask) -> Generation:
         generation = generations.submit_generation(
             user.id, project.id, mode="sketch-to-real", source_image=png_bytes((128, 96)), prompt="soft plush",
         )
-        execution.run_generation(generation.id)
+        runner.run_generation(generation.id)
         generation = db.session.get(Generation, generation.id)
         db.session.expunge(generation)
         return generation

@@ -6,7 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from mockup.extensions import db
-from mockup.services import execution
+from mockup.jobs import runner
 
 from .conftest import png_bytes
 
@@ -61,7 +61,7 @@ def generate(client, project_id: str, character_id: str | None = None, **fields)
 def run_job(app, generation_id: str) -> str | None:
     """Run a queued job now, in this thread (the embedded runner is not started in tests)."""
     with app.app_context():
-        status = execution.run_generation(generation_id)
+        status = runner.run_generation(generation_id)
         db.session.remove()
     return status
 

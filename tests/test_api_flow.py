@@ -10,7 +10,7 @@ from typing import Callable
 
 from PIL import Image
 
-from mockup.services import execution
+from mockup.jobs import runner
 
 from .api_support import PASSWORD, ApiClient
 from .conftest import files_under, png_bytes
@@ -71,7 +71,7 @@ def run_script(client, data_dir: str, run_job: Callable[[str], None]) -> None:
 def test_script_on_the_embedded_default(app, client):
     def run_job(generation_id: str) -> None:
         with app.app_context():
-            execution.run_generation(generation_id)
+            runner.run_generation(generation_id)
 
     run_script(client, app.config["DATA_DIR"], run_job)
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from mockup import storage
 from mockup.extensions import db
 from mockup.models import Image as ImageRow, ImageJob
+from mockup.jobs import runner
 from mockup.services import image_jobs
 
 from .api_support import assert_error, assert_shape, finished_generation
@@ -69,7 +70,7 @@ def test_2k_download_starts_the_upscale_and_answers_processing_until_done(app, a
         assert int(response.headers["Retry-After"]) > 0
     with app.app_context():
         job = db.session.scalar(select(ImageJob))
-        assert image_jobs.run_image_job(job.id) == "succeeded"
+        assert runner.run_image_job(job.id) == "succeeded"
     response = alice.get(image["download_2k_url"])
     assert response.status_code == 200
     assert max(Image.open(io.BytesIO(response.data)).size) == 2048

@@ -22,7 +22,8 @@ from mockup.extensions import db
 from mockup.imaging import regions
 from mockup.imaging.formats import encode
 from mockup.models import Generation, Image as ImageRow
-from mockup.services import accounts, edits, execution, generations, images, projects
+from mockup.jobs import runner
+from mockup.services import accounts, edits, generations, images, projects
 
 from .conftest import files_under, png_bytes
 from .pictures import beyond_feather, irregular_mask, photo, pixels, png
@@ -36,7 +37,7 @@ def make_parent(app, size: tuple[int, int] | None = None) -> tuple[str, str, str
         project = projects.create_project(user.id, "Mugs")
         generation = generations.submit_generation(user.id, project.id, mode="sketch-to-real",
                                                    source_image=png_bytes((160, 120)), prompt="")
-        assert execution.run_generation(generation.id) == "succeeded"
+        assert runner.run_generation(generation.id) == "succeeded"
         image = db.session.get(Generation, generation.id).images[0]
         content = photo(size or (image.width, image.height), seed=7)
         storage.write_atomic(image.path, encode(content, "png"))
@@ -83,7 +84,7 @@ def test_local_edit_with_a_painted_mask(app, instruction):
         assert edit.source_path == f"{folder}/source.png" and edit.edit_region == {"mask": f"{folder}/mask.png"}
         assert storage.read(edit.source_path) == storage.read(db.session.get(ImageRow, image_id).path)
         edit_id = edit.id
-        assert execution.run_generation(edit_id) == "succeeded"
+        assert runner.run_generation(edit_id) == "succeeded"
     generation, outputs = stored(app, edit_id)
     assert len(outputs) == 2 and generation.status == "succeeded"
     assert_only_the_region_changed(parent, outputs, mask)
@@ -102,7 +103,7 @@ def test_local_edit_with_a_box_at_the_edge(app):
     with app.app_context():
         edit = edits.submit_edit(owner, generation_id, image_id, "make it red", region=box)
         assert edit.edit_region == box
-        execution.run_generation(edit.id)
+        runner.run_generation(edit.id)
         edit_id = edit.id
     _, outputs = stored(app, edit_id)
     mask = regions.mask_from_region(parent.size, box["x"], box["y"], box["width"], box["height"])
@@ -145,7 +146,7 @@ def test_gemini_edit_sends_original_marked_copy_and_instruction(gemini_app, gemi
         edit = edits.submit_edit(owner, generation_id, image_id, "make the ears rounder", mask_png=png(mask))
         assert edit.engine == "gemini"
         calls_before = len(gemini_server.requests)
-        assert execution.run_generation(edit.id) == "succeeded"
+        assert runner.run_generation(edit.id) == "succeeded"
         edit_id = edit.id
     calls = gemini_server.requests[calls_before:]
     assert len(calls) == 2
@@ -167,10 +168,10 @@ def test_an_edit_of_an_edit_has_the_whole_chain(app):
     owner, generation_id, image_id = make_parent(app)
     with app.app_context():
         first = edits.submit_edit(owner, generation_id, image_id, "remove it", region={"x": 5, "y": 5, "width": 20, "height": 20})
-        execution.run_generation(first.id)
+        runner.run_generation(first.id)
         first_image = db.session.get(Generation, first.id).images[1]
         second = edits.submit_edit(owner, first.id, first_image.id, "make it pink", region={"x": 8, "y": 8, "width": 9, "height": 9})
-        execution.run_generation(second.id)
+        runner.run_generation(second.id)
         last = db.session.get(Generation, second.id).images[0]
         assert second.parent_image_id == first_image.id and first.parent_image_id == image_id
         assert [row.id for row in edits.lineage(owner, last.id)] == [image_id, first_image.id, last.id]
@@ -183,7 +184,7 @@ def test_a_queued_edit_survives_deleting_the_image_it_edits(app):
     with app.app_context():
         edit = edits.submit_edit(owner, generation_id, image_id, "make it red", region={"x": 0, "y": 0, "width": 30, "height": 30})
         images.delete_image(owner, image_id)
-        assert execution.run_generation(edit.id) == "succeeded"
+        assert runner.run_generation(edit.id) == "succeeded"
         finished = db.session.get(Generation, edit.id)
         assert finished.parent_image_id is None and len(finished.images) == 2
         assert [row.id for row in edits.lineage(owner, finished.images[0].id)] == [finished.images[0].id]

@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from mockup import create_app
+from mockup import create_app, jobs
 from mockup.engines import base as engine_base
 from mockup.errors import QueueFull
 from mockup.extensions import db
+from mockup.jobs import lifecycle, runner
 from mockup.models import Generation, Image, utcnow
 from mockup.services import accounts, characters, execution, generations, projects
 
@@ -41,7 +42,7 @@ def image_count(generation_id):
 def test_run_makes_two_candidates_with_files(app, owner):
     with app.app_context():
         generation_id = submit(owner)
-        assert execution.run_generation(generation_id) == "succeeded"
+        assert runner.run_generation(generation_id) == "succeeded"
         generation = db.session.get(Generation, generation_id)
         assert generation.status == "succeeded" and generation.attempts == 1
         assert [image.index for image in generation.images] == [0, 1]
@@ -53,9 +54,9 @@ def test_run_makes_two_candidates_with_files(app, owner):
 def test_duplicate_delivery_makes_no_second_set(app, owner):
     with app.app_context():
         generation_id = submit(owner)
-        assert execution.run_generation(generation_id) == "succeeded"
+        assert runner.run_generation(generation_id) == "succeeded"
         files_before = files_under(app.config["DATA_DIR"])
-        assert execution.run_generation(generation_id) is None
+        assert runner.run_generation(generation_id) is None
         assert image_count(generation_id) == 2
         assert files_under(app.config["DATA_DIR"]) == files_before
         assert db.session.get(Generation, generation_id).attempts == 1
@@ -64,11 +65,11 @@ def test_duplicate_delivery_makes_no_second_set(app, owner):
 def test_reaper_recovers_a_job_whose_worker_died(app, owner):
     with app.app_context():
         generation_id = submit(owner)
-        assert execution.claim(generation_id) == 1  # a worker took it... and died
+        assert lifecycle.claim(generation_id) == 1  # a worker took it... and died
         db.session.execute(update(Generation).values(lease_until=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-        assert execution.reap() == [("generations", generation_id, 5)]
-        assert execution.run_generation(generation_id) == "succeeded"
+        assert runner.reap() == [("generations", generation_id, 5)]
+        assert runner.run_generation(generation_id) == "succeeded"
         generation = db.session.get(Generation, generation_id)
         assert generation.attempts == 2 and image_count(generation_id) == 2
 
@@ -77,10 +78,10 @@ def test_reaper_fails_a_job_after_three_attempts(app, owner):
     with app.app_context():
         generation_id = submit(owner)
         for _ in range(3):
-            assert execution.claim(generation_id) is not None
+            assert lifecycle.claim(generation_id) is not None
             db.session.execute(update(Generation).values(lease_until=utcnow() - timedelta(seconds=1)))
             db.session.commit()
-            execution.reap()
+            runner.reap()
         generation = db.session.get(Generation, generation_id)
         assert generation.status == "failed" and generation.attempts == 3
         assert "3 times" in generation.error_message
@@ -89,17 +90,17 @@ def test_reaper_fails_a_job_after_three_attempts(app, owner):
 def test_reaper_resends_queued_jobs_the_broker_may_have_lost(app, owner):
     with app.app_context():
         generation_id = submit(owner)
-        assert execution.reap() == []
+        assert runner.reap() == []
         db.session.execute(update(Generation).values(lease_until=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-        assert execution.reap() == [("generations", generation_id, 5)]
-        assert execution.reap() == []  # re-sent once per window, not on every pass
+        assert runner.reap() == [("generations", generation_id, 5)]
+        assert runner.reap() == []  # re-sent once per window, not on every pass
 
 
 def claimed_then_taken_back(owner) -> tuple[str, int]:
     """A job one delivery claimed and the reaper then put back in the queue: (its id, that attempt)."""
     generation_id = submit(owner)
-    attempt = execution.claim(generation_id)
+    attempt = lifecycle.claim(generation_id)
     db.session.execute(update(Generation).values(status="queued"))
     db.session.commit()
     return generation_id, attempt
@@ -111,12 +112,13 @@ def test_late_finisher_does_not_overwrite_the_winner(app, owner):
 
     with app.app_context():
         generation_id, late_attempt = claimed_then_taken_back(owner)
-        assert execution.run_generation(generation_id) == "succeeded"
+        assert runner.run_generation(generation_id) == "succeeded"
         stored = {path: (app.config["DATA_DIR"] + "/" + path) for path in files_under(app.config["DATA_DIR"])}
         before = {path: open(full, "rb").read() for path, full in stored.items()}
         late = engine_base.GenerationResult(images=[PILImage.new("RGB", (32, 32), "black")] * 2)
         generation = db.session.get(Generation, generation_id)
-        assert execution._succeed(generation, late_attempt, late) == execution.SUPERSEDED
+        late_outputs = execution._outputs(generation, late)
+        assert lifecycle.keep(Generation, generation_id, late_attempt, late_outputs) == lifecycle.SUPERSEDED
         assert image_count(generation_id) == 2
         assert {path: open(full, "rb").read() for path, full in stored.items()} == before
 
@@ -132,7 +134,7 @@ def test_engine_failure_fails_the_job_and_writes_no_output(app, owner, monkeypat
     monkeypatch.setattr(execution, "get_engine", lambda name, config: FailingEngine())
     with app.app_context():
         generation_id = submit(owner)
-        assert execution.run_generation(generation_id) == "failed"
+        assert runner.run_generation(generation_id) == "failed"
         generation = db.session.get(Generation, generation_id)
         assert (generation.error_code, generation.error_message) == ("CONTENT_POLICY", "Blocked by the content policy.")
         assert not any("generations/" in name for name in files_under(app.config["DATA_DIR"]))
@@ -141,7 +143,7 @@ def test_engine_failure_fails_the_job_and_writes_no_output(app, owner, monkeypat
 def test_queue_position_follows_priority_then_age(app, owner):
     with app.app_context():
         first, second = submit(owner), submit(owner)
-        urgent = submit(owner, priority=generations.PRIORITY_HIGH)
+        urgent = submit(owner, priority=jobs.PRIORITY_HIGH)
         positions = {gid: generations.queue_position(db.session.get(Generation, gid)) for gid in (first, second, urgent)}
         assert positions == {urgent: 1, first: 2, second: 3}
 
@@ -169,7 +171,7 @@ def wait_for(predicate, timeout=30.0):
 def test_embedded_runner_resumes_queued_work_after_a_restart(app_config, owner, app):
     with app.app_context():
         queued = [submit(owner) for _ in range(4)]
-        assert execution.claim(queued[0]) == 1  # was running when the old process stopped
+        assert lifecycle.claim(queued[0]) == 1  # was running when the old process stopped
     restarted = create_app({**app_config, "EMBEDDED_RUNNER_AUTOSTART": True})
     runner = restarted.extensions["embedded_runner"]
     runner.ensure_started()
@@ -189,5 +191,5 @@ def test_a_failure_after_the_lease_was_taken_back_is_superseded(app, owner):
     """The reaper gave the job to another delivery: this attempt's failure changes nothing."""
     with app.app_context():
         generation_id, attempt = claimed_then_taken_back(owner)
-        assert execution.fail(Generation, generation_id, attempt, "UNKNOWN", "boom") == execution.SUPERSEDED
+        assert lifecycle.fail(Generation, generation_id, attempt, "UNKNOWN", "boom") == lifecycle.SUPERSEDED
         assert db.session.get(Generation, generation_id).status == "queued"

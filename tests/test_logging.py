@@ -90,7 +90,7 @@ class CrashingEngine:
 
 def test_the_embedded_runner_logs_a_job_with_the_id_of_the_request_that_enqueued_it(
         app_config, alice, monkeypatch, caplog):
-    caplog.set_level(logging.INFO, logger="mockup.services.execution")
+    caplog.set_level(logging.INFO, logger="mockup.jobs.runner")
     monkeypatch.setattr(execution, "get_engine", lambda name, settings: CrashingEngine())
     app = create_app({**app_config, "EMBEDDED_RUNNER_AUTOSTART": True})
     alice.client = app.test_client()  # the same database, now with a runner that starts on first use

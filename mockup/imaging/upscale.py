@@ -17,6 +17,7 @@ from typing import Callable, Mapping, Protocol
 import numpy as np
 from PIL import Image
 
+from ..errors import UNKNOWN, JobFailed
 from . import realesrgan
 
 TARGET_LONG_SIDE = 2048
@@ -28,15 +29,12 @@ CLI_TIMEOUT_S = 300.0
 STDERR_TAIL_CHARS = 2000
 
 
-class UpscaleError(Exception):
+class UpscaleError(JobFailed):
     """An upscale that failed. `message` is a sentence for the designer, `code` one of the job error
     codes of shared/API.md, `detail` (stderr, ncnn status) is for the logs only."""
 
-    def __init__(self, message: str, *, code: str = "UNKNOWN", detail: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.detail = detail
+    def __init__(self, message: str, *, code: str = UNKNOWN, detail: str = ""):
+        super().__init__(code, message, detail=detail)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 An edit is a generation of its own (job `edit-image`, high priority) whose parent is the edited image:
 it keeps its own copy of that image and of the mask, so the chain of edits survives deleting any step.
-The edit job (services/execution.py) lets the engine answer with whole images and blends only the marked
+The edit job (services/execution.py, make_edit) lets the engine answer with whole images and blends only the marked
 region of each into the parent, so nothing outside the region can change.
 """
 from __future__ import annotations
@@ -13,13 +13,13 @@ from PIL import Image
 from sqlalchemy import select
 
 from .. import jobs, storage
+from ..jobs import PRIORITY_HIGH
 from ..errors import Invalid
 from ..extensions import db
 from ..imaging.regions import REGION_KEYS, mask_from_png
 from ..models import JOB_EDIT, Generation, Image as ImageRow, new_id, utcnow
 from . import uploads
-from .execution import requeue_deadline
-from .generations import PRIORITY_HIGH, PROMPT_MAX, ensure_room
+from .generations import PROMPT_MAX, ensure_room
 from .images import get_candidate, get_image
 
 MAX_LINEAGE = 100  # a guard only: a chain is built by users one edit at a time
@@ -49,7 +49,7 @@ def _queue(parent: ImageRow, prompt: str, region: Mapping[str, Any] | None, mask
     generation = Generation(
         id=new_id(), project_id=source.project_id, owner_id=source.owner_id, job_type=JOB_EDIT,
         mode=source.mode, engine=source.engine, prompt=prompt, parent_image_id=parent.id,
-        priority=PRIORITY_HIGH, lease_until=requeue_deadline(),
+        priority=PRIORITY_HIGH, lease_until=jobs.requeue_deadline(),
     )
     with storage.staged() as staging:
         generation.source_path = staging.write(_input_path(generation, "source"), storage.read(parent.path))
@@ -60,7 +60,7 @@ def _queue(parent: ImageRow, prompt: str, region: Mapping[str, Any] | None, mask
         db.session.add(generation)
         source.project.updated_at = utcnow()
         db.session.commit()
-    jobs.enqueue(generation.id, generation.priority)
+    jobs.submit(generation)
     return generation
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from .. import storage
 from ..errors import Invalid, NotFound
@@ -37,20 +37,6 @@ def get_candidate(owner_id: str, generation_id: str, image_id: str) -> ImageRow:
     image = get_image(owner_id, image_id)
     if image.generation_id != generation_id:
         raise NotFound("This image does not belong to this generation.", fields={"image_id": "Not in this generation."})
-    return image
-
-
-def select_image(owner_id: str, generation_id: str, image_id: str) -> ImageRow:
-    """Mark one candidate as the chosen one (the generation's others are unselected) and start its 2K
-    upscale in the background, so the later 2K download is instant."""
-    # Imported here: image_jobs builds on this module (get_image, converted).
-    from .image_jobs import request_upscale_in_background
-
-    image = get_candidate(owner_id, generation_id, image_id)
-    db.session.execute(update(ImageRow).where(ImageRow.generation_id == generation_id).values(selected=False))
-    image.selected = True
-    db.session.commit()
-    request_upscale_in_background(owner_id, image.id)
     return image
 
 
