@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 
-from . import logging_setup, telemetry
+from . import logging_setup
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -87,6 +87,7 @@ def register_commands(app: Flask) -> None:
 def register_jobs(app: Flask) -> None:
     """Celery when REDIS_URL is set; otherwise the embedded runner in this process. Either is the
     `job_runner` that jobs.submit hands work to; the job figures join the metrics."""
+    from . import telemetry  # here, not on top: wsgi.py picks the metrics mode before prometheus_client loads
     from .jobs.celery_app import CeleryRunner, celery_init_app
     from .jobs.embedded import EmbeddedRunner
     from .jobs.figures import JobFigures

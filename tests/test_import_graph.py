@@ -22,7 +22,7 @@ DEFERRED_IMPORTS = {
                "auth", "characters", "generate", "history", "metrics", "projects", "system"))),
            "errorhandlers": ("mockup.api", "mockup.views.errors"),
            "commands": ("mockup.cli",),
-           "jobs": ("mockup.jobs.celery_app", "mockup.jobs.embedded", "mockup.jobs.figures"),
+           "jobs": ("mockup.telemetry", "mockup.jobs.celery_app", "mockup.jobs.embedded", "mockup.jobs.figures"),
        }.items() for module in modules},
     ("mockup.engines", "_build", "mockup.engines.gemini"): "google-genai is heavy; only the Gemini engine needs it",
     ("mockup.engines", "_build", "mockup.engines.local"): "OpenCV and the imaging pipeline load only for the local engine",

@@ -1,5 +1,5 @@
-"""The life of one job row, whatever its type (DESIGN.md section 4): claim, finish, fail, reap, and the
-metrics of each delivery. The database row is the source of truth: the claim is one conditional UPDATE,
+"""The life of one job row, whatever its type (DESIGN.md section 4): claim, heartbeat, finish, fail,
+reap, and the metrics of each delivery. The database row is the source of truth: the claim is one conditional UPDATE,
 so a second delivery of the same job does nothing, and outputs become visible only together with the
 row that marks success.
 
@@ -7,12 +7,13 @@ Below the services: it knows job tables, never what a job makes (that is the reg
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable, Mapping, Protocol
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from .. import storage, telemetry
 from ..errors import UNKNOWN, ServiceError
@@ -51,20 +52,63 @@ def measured(table: JobTable, job_id: str, deliver: Callable[[], str | None]) ->
     return outcome
 
 
-def claim(job_id: str, table: JobTable = Generation) -> int | None:
-    """Atomically move a queued job to running; returns the attempt number, or None if someone else
-    has it (or it is no longer queued)."""
-    now = utcnow()
-    lease = now + timedelta(seconds=current_app.config["JOB_TIMEOUT_S"])
+def claim(job_id: str, table: JobTable = Generation, *, now: datetime | None = None) -> int | None:
+    """Atomically move a job to running, with a lease of JOB_LEASE_S; returns the attempt number, or None
+    if there is nothing to claim. Claimable: a queued job, or a running one whose lease lapsed (its worker
+    died: this is the message Celery delivered again), while it has attempts left; a job out of attempts
+    is left to the reaper, which fails it."""
+    now = now or utcnow()
+    lapsed = and_(table.status == "running", table.lease_until < now, table.attempts < MAX_ATTEMPTS)
     result = db.session.execute(
         update(table)
-        .where(table.id == job_id, table.status == "queued")
-        .values(status="running", attempts=table.attempts + 1, lease_until=lease, started_at=now)
+        .where(table.id == job_id, or_(table.status == "queued", lapsed))
+        .values(status="running", attempts=table.attempts + 1, lease_until=_lease(now), started_at=now)
     )
     db.session.commit()
     if result.rowcount != 1:
         return None
     return db.session.scalar(select(table.attempts).where(table.id == job_id))
+
+
+def _lease(now: datetime) -> datetime:
+    return now + timedelta(seconds=current_app.config["JOB_LEASE_S"])
+
+
+class Heartbeat:
+    """While a delivery works, renew its job's lease every JOB_HEARTBEAT_S from a thread of its own, so
+    the lease (JOB_LEASE_S) outlives every slow but live call and lapses soon after the worker dies.
+    It stops renewing once the job is no longer this attempt's (the reaper or a redelivery took it)."""
+
+    def __init__(self, table: JobTable, job_id: str, attempt: int, *, clock: Callable[[], datetime] = utcnow):
+        self.app = current_app._get_current_object()
+        self.table, self.job_id, self.attempt, self.clock = table, job_id, attempt, clock
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat_until_stopped, name=f"heartbeat-{job_id}", daemon=True)
+
+    def beat(self) -> bool:
+        """Renew the lease once, on a connection of its own; False if this attempt no longer owns the job."""
+        with self.app.app_context(), db.engine.begin() as connection:
+            renewed = connection.execute(
+                update(self.table).where(*owned_by(self.table, self.job_id, self.attempt))
+                .values(lease_until=_lease(self.clock()))
+            )
+        return renewed.rowcount == 1
+
+    def _beat_until_stopped(self) -> None:
+        while not self._stop.wait(self.app.config["JOB_HEARTBEAT_S"]):
+            try:
+                if not self.beat():
+                    return
+            except Exception:  # the database is briefly unreachable: try again on the next beat
+                log.warning("could not renew the lease of job %s", self.job_id, exc_info=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def owned_by(table: JobTable, job_id: str, attempt: int):

@@ -28,7 +28,8 @@ def _deliver(table: JobTable, job_id: str) -> str | None:
     job = db.session.get(table, job_id)
     job_type = JOB_TYPES[job.job_type]
     try:
-        made = job_type.work(job)
+        with lifecycle.Heartbeat(table, job_id, attempt):
+            made = job_type.work(job)
     except JobFailed as error:
         log.warning("job %s failed: %s %s", job_id, error.message, error.detail)
         return lifecycle.fail(table, job_id, attempt, error.code, error.message)
