@@ -34,7 +34,7 @@ class NotFound(ServiceError):
     code = "NOT_FOUND"
     status = 404
 
-    def __init__(self, message: str = "Not found.", **kwargs):
+    def __init__(self, message: str = N_("Not found."), **kwargs):
         super().__init__(message, **kwargs)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from .. import jobs, storage
 from ..engines.base import Mode
-from ..errors import Conflict, Invalid, NotFound, QueueFull
+from ..errors import N_, Conflict, Invalid, NotFound, QueueFull
 from ..jobs import PRIORITY_NORMAL
 from ..extensions import db
 from ..models import GENERATION_STATUSES, Character, Generation, new_id, utcnow
@@ -26,7 +26,7 @@ def get_generation(owner_id: str, generation_id: str) -> Generation:
         select(Generation).where(Generation.id == generation_id, Generation.owner_id == owner_id)
     )
     if generation is None:
-        raise NotFound("This generation does not exist.")
+        raise NotFound(N_("This generation does not exist."))
     return generation
 
 
@@ -68,19 +68,19 @@ def queue_position(generation: Generation) -> int | None:
 def ensure_room() -> None:
     """Refuse new work while QUEUE_LIMIT jobs already wait, so a burst cannot queue hours of work."""
     if queued_count() >= current_app.config["QUEUE_LIMIT"]:
-        raise QueueFull("The queue is full right now. Please try again in a minute.")
+        raise QueueFull(N_("The queue is full right now. Please try again in a minute."))
 
 
 def _validate(mode: str, prompt: str, character_id: str | None, character_image: bytes | None) -> None:
     fields = {}
     if mode not in MODES:
-        fields["mode"] = "Choose ip-change or sketch-to-real."
+        fields["mode"] = N_("Choose ip-change or sketch-to-real.")
     if len(prompt) > PROMPT_MAX:
         fields["prompt"] = f"Keep the prompt under {PROMPT_MAX} characters."
     if mode == "ip-change" and not character_id and not character_image:
-        fields["character_id"] = "Choose a registered character or upload one for this run."
+        fields["character_id"] = N_("Choose a registered character or upload one for this run.")
     if fields:
-        raise Invalid("Please correct the highlighted fields.", fields=fields)
+        raise Invalid(N_("Please correct the highlighted fields."), fields=fields)
 
 
 def submit_generation(
@@ -103,7 +103,7 @@ def submit_generation(
     _validate(mode, prompt, character_id, character_image)
     character = get_character(owner_id, character_id) if character_id and not character_image else None
     if character is not None and character.project_id != project.id:
-        raise NotFound("This character does not exist.")
+        raise NotFound(N_("This character does not exist."))
     inputs = _Inputs(uploads.decode(source_image, "source_image"),
                      uploads.decode(character_image, "character_image", required=False),
                      uploads.decode(texture_image, "texture_image", required=False),
@@ -152,7 +152,7 @@ def retry_generation(owner_id: str, generation_id: str) -> Generation:
     """Queue a failed or canceled generation again with the same inputs."""
     generation = get_generation(owner_id, generation_id)
     if generation.status not in ("failed", "canceled"):
-        raise Conflict("Only a failed or canceled generation can be tried again.")
+        raise Conflict(N_("Only a failed or canceled generation can be tried again."))
     ensure_room()
     generation.queue_again(jobs.requeue_deadline())
     db.session.commit()
@@ -169,6 +169,6 @@ def cancel_generation(owner_id: str, generation_id: str) -> Generation:
     ).rowcount == 1
     db.session.commit()
     if not canceled:
-        raise Conflict("Only a generation that is still waiting can be canceled.")
+        raise Conflict(N_("Only a generation that is still waiting can be canceled."))
     db.session.refresh(generation)
     return generation
