@@ -58,7 +58,11 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         "CORS_ORIGINS": _list(env.get("CORS_ORIGINS", "")),
         "JOB_WORKERS": int(env.get("JOB_WORKERS", "3")),
         "QUEUE_LIMIT": int(env.get("QUEUE_LIMIT", "100")),
+        # The Celery time limit of one job; its lease is far shorter and renewed by the heartbeat while it
+        # runs, so a dead worker's job is taken over within about a minute and a slow live one never is.
         "JOB_TIMEOUT_S": int(env.get("JOB_TIMEOUT_S", "900")),
+        "JOB_LEASE_S": int(env.get("JOB_LEASE_S", "60")),
+        "JOB_HEARTBEAT_S": float(env.get("JOB_HEARTBEAT_S", "20")),
         "JOB_REQUEUE_S": int(env.get("JOB_REQUEUE_S", "300")),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), app_env == "production"),
@@ -95,6 +99,9 @@ def check(config: Mapping) -> None:
     logs in a format nothing reads."""
     if config["LOG_FORMAT"] not in LOG_FORMATS:
         raise ConfigError(f"LOG_FORMAT must be one of {sorted(LOG_FORMATS)}, not {config['LOG_FORMAT']!r}.")
+    if not 0 < config["JOB_HEARTBEAT_S"] < config["JOB_LEASE_S"]:
+        raise ConfigError(f"JOB_HEARTBEAT_S ({config['JOB_HEARTBEAT_S']}) must be positive and shorter than "
+                          f"JOB_LEASE_S ({config['JOB_LEASE_S']}), or running jobs would lose their lease.")
     if config["APP_ENV"] not in SAFE_ENVIRONMENTS and config["SECRET_KEY"] in {"", DEV_SECRET_KEY}:
         raise ConfigError(
             "SECRET_KEY is missing or left at its development value; set a long random SECRET_KEY "

@@ -49,11 +49,12 @@ def create_app(test_config: Mapping | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import auth_session, i18n, security
+    from . import auth_session, callers, i18n, security
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    callers.init_app(app)
     limiter.init_app(app)
     security.init_security(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
@@ -84,16 +85,20 @@ def register_commands(app: Flask) -> None:
 
 
 def register_jobs(app: Flask) -> None:
-    """Celery when REDIS_URL is set; otherwise the embedded runner in this process."""
-    from .jobs.celery_app import celery_init_app
-
-    celery_init_app(app)
-    if app.config["REDIS_URL"]:
-        return
+    """Celery when REDIS_URL is set; otherwise the embedded runner in this process. Either is the
+    `job_runner` that jobs.submit hands work to; the job figures join the metrics."""
+    from . import telemetry  # here, not on top: wsgi.py picks the metrics mode before prometheus_client loads
+    from .jobs.celery_app import CeleryRunner, celery_init_app
     from .jobs.embedded import EmbeddedRunner
+    from .jobs.figures import JobFigures
 
+    telemetry.init_app(app, JobFigures())
+    celery = celery_init_app(app)
+    if app.config["REDIS_URL"]:
+        app.extensions["job_runner"] = CeleryRunner(celery)
+        return
     runner = EmbeddedRunner(app, app.config["JOB_WORKERS"], autostart=app.config["EMBEDDED_RUNNER_AUTOSTART"])
-    app.extensions["embedded_runner"] = runner
+    app.extensions["embedded_runner"] = app.extensions["job_runner"] = runner
     # Started by the first request rather than here, so `flask db upgrade` on an empty database
     # does not start a runner that reads tables which do not exist yet.
     app.before_request(runner.ensure_started)

@@ -1,6 +1,23 @@
 """The project's own exceptions. Services raise them; each caller maps them to its medium
-(form errors and flashes in HTML views, the JSON error envelope in the API, a failed job in workers)."""
+(form errors and flashes in HTML views, the JSON error envelope in the API, a failed job in workers).
+
+One family: every exception a service, an engine or the imaging code raises on purpose is a ServiceError,
+with a `code` and a `message` for people. A job's work fails with a JobFailed (engines.base.EngineError,
+imaging.upscale.UpscaleError), whose code is one of the job error codes below."""
 from __future__ import annotations
+
+# The job error codes of the API contract (shared/API.md, generation.error.code).
+API_RATE_LIMIT = "API_RATE_LIMIT"
+INVALID_IMAGE = "INVALID_IMAGE"
+CONTENT_POLICY = "CONTENT_POLICY"
+TIMEOUT = "TIMEOUT"
+UNKNOWN = "UNKNOWN"
+
+
+def N_(message: str) -> str:
+    """Mark a sentence for translation where it is written (babel.cfg extracts N_); it stays English
+    here, and the page that shows it translates it in the reader's language."""
+    return message
 
 
 class ServiceError(Exception):
@@ -17,7 +34,7 @@ class NotFound(ServiceError):
     code = "NOT_FOUND"
     status = 404
 
-    def __init__(self, message: str = "Not found.", **kwargs):
+    def __init__(self, message: str = N_("Not found."), **kwargs):
         super().__init__(message, **kwargs)
 
 
@@ -66,3 +83,16 @@ class Processing(ServiceError):
     code = "PROCESSING"
     status = 202
     retry_after = 2
+
+
+class JobFailed(ServiceError):
+    """A job's work that failed: `code` is a job error code (above), `message` a sentence a designer
+    understands, `detail` (a tool's stderr, a status) is for the logs only."""
+
+    status = 502
+
+    def __init__(self, code: str, message: str, *, retryable: bool = False, detail: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+        self.detail = detail

@@ -1,11 +1,11 @@
 """Extensions are created unbound here and bound to the app in create_app()."""
 import sqlite3
 
-from flask import request
+from flask import current_app
 from flask_babel import Babel
 from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -38,15 +38,9 @@ def address_key() -> str:
 
 
 def rate_limit_key() -> str:
-    """The signed-in user, by the browser session or, under /api, by the bearer token; else the address.
-    The limiter runs before any view, so the API's caller is resolved here too."""
-    if request.blueprint == "api":
-        from .api.security import rate_limit_key as api_key  # here: the api package imports this module
-
-        return api_key()
-    if current_user and current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return address_key()
+    """The signed-in user, else the client's address: mockup.callers.rate_limit_key, which create_app
+    installs (it reads bearer tokens through the services, which build on this module)."""
+    return current_app.extensions["rate_limit_key"]()
 
 
 db = SQLAlchemy(model_class=Base)

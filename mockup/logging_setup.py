@@ -72,7 +72,7 @@ def bound(context: LogContext) -> Iterator[None]:
 def _request_user_id() -> str | None:
     """The signed-in user, if this request has looked them up already: a log line must not run a query,
     and after a commit the User's attributes are expired, so the id is read from its identity key."""
-    caller = g.get("api_user")  # mockup.api.security: the bearer-token or cookie caller of an /api request
+    caller = g.get("api_user")  # mockup.callers: the bearer-token or cookie caller of an /api request
     # Flask-Login keeps the user it loaded for this request in g._login_user (anonymous users have no .user).
     user = caller.user if caller is not None else getattr(g.get("_login_user"), "user", None)
     if user is None:

@@ -94,7 +94,7 @@ class Character(db.Model):
 
 class JobState:
     """The job columns (DESIGN.md section 4) shared by every job table: the row is the job's truth, and
-    execution.py claims, finishes and reaps any of them the same way."""
+    jobs/lifecycle.py claims, renews, finishes and reaps any of them the same way."""
 
     status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
     error_code: Mapped[Optional[str]] = mapped_column(String(30))

@@ -10,6 +10,7 @@ from flask_cors import CORS
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 
+from .errors import N_
 from .extensions import limiter
 from .services.accounts import normalize_email
 
@@ -42,7 +43,7 @@ CORS_EXPOSED = ["Location", "Retry-After"]
 # API together (shared scopes); successful sign-ins are not counted.
 FAILED_LOGINS = "10 per 15 minutes"
 FAILED_LOGIN_STATUSES = frozenset({401, 422})
-FAILED_LOGIN_MESSAGE = "Too many failed sign-ins. Please wait 15 minutes and try again."
+FAILED_LOGIN_MESSAGE = N_("Too many failed sign-ins. Please wait 15 minutes and try again.")
 
 F = TypeVar("F", bound=Callable)
 

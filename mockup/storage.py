@@ -22,11 +22,12 @@ from typing import Iterator
 
 from flask import current_app
 
-from .errors import Unavailable
+from .errors import N_, Unavailable
 
 _ID = re.compile(r"[0-9a-f]{32}")
 _EXTENSIONS = {"png", "jpg", "webp"}
-DISK_FULL_MESSAGE = "The server's disk is full, so nothing was saved. Please tell your administrator, then try again."
+DISK_FULL_MESSAGE = N_(
+    "The server's disk is full, so nothing was saved. Please tell your administrator, then try again.")
 
 
 def _id(value: str) -> str:

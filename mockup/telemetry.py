@@ -13,10 +13,11 @@ import os
 import time
 from typing import Iterable, Iterator
 
-from flask import current_app
+from flask import Flask, current_app
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 from . import multiprocess_metrics, storage
 
@@ -91,10 +92,17 @@ def sample_process(service: str) -> None:
         pass
 
 
+def init_app(app: Flask, *state: Collector) -> None:
+    """Collectors of state read at each scrape (the jobs' rows: mockup.jobs.figures), registered by
+    create_app so that this module, below every other, imports none of them."""
+    app.extensions["metrics_state"] = state
+
+
 def exposition() -> bytes:
     """The whole /metrics page: the counted values, then the state read now."""
     state = CollectorRegistry(auto_describe=False)
-    state.register(_StateCollector())
+    for collector in (*current_app.extensions.get("metrics_state", ()), _DiskState()):
+        state.register(collector)
     return generate_latest(_counted()) + generate_latest(state)
 
 
@@ -114,19 +122,8 @@ class _AllProcesses:
                                            accumulate=True)
 
 
-class _StateCollector:
+class _DiskState:
     def collect(self) -> Iterator[Metric]:
-        from .services import queue
-
-        jobs = GaugeMetricFamily("mockup_jobs", "Jobs by type and status, as their rows say.",
-                                 labels=["job_type", "status"])
-        for (job_type, status), count in sorted(queue.job_counts().items()):
-            jobs.add_metric([job_type, status], count)
-        yield jobs
-        waiting = GaugeMetricFamily("mockup_queue_length", "Jobs waiting to run, by priority.", labels=["priority"])
-        for priority, count in queue.waiting_by_priority().items():
-            waiting.add_metric([priority], count)
-        yield waiting
         free, total = storage.disk_usage()
         yield GaugeMetricFamily("mockup_disk_free_bytes", "Free space on the disk holding DATA_DIR.", value=free)
         yield GaugeMetricFamily("mockup_disk_total_bytes", "Size of the disk holding DATA_DIR.", value=total)

@@ -41,7 +41,7 @@ from .polling import wait_until
 
 pytestmark = pytest.mark.faults
 
-LEASE_S = 8  # JOB_TIMEOUT_S of the kill and crash tests: the lease the reaper waits out
+LEASE_S = 8  # JOB_LEASE_S (and JOB_TIMEOUT_S) of the kill and crash tests: the lease the reaper waits out
 CALL_S = 3.0  # how long the fake Gemini takes per call where a job must be caught mid-generation
 REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
                "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
@@ -61,7 +61,7 @@ def gemini_env(stack_env, gemini_server) -> dict[str, str]:
 def lease_env(gemini_env, gemini_server) -> dict[str, str]:
     """Short leases, and Gemini calls slow enough to kill a worker in the middle of one."""
     gemini_server.delay_s = CALL_S
-    return {**gemini_env, "JOB_TIMEOUT_S": str(LEASE_S)}
+    return {**gemini_env, "JOB_TIMEOUT_S": str(LEASE_S), "JOB_LEASE_S": str(LEASE_S), "JOB_HEARTBEAT_S": "2"}
 
 
 def open_stack(env: dict[str, str]) -> Flask:

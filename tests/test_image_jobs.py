@@ -14,7 +14,8 @@ from sqlalchemy import select, update
 from mockup import storage
 from mockup.extensions import db
 from mockup.models import JOB_CUTOUT, JOB_UPSCALE, Image as ImageRow, ImageJob, utcnow
-from mockup.services import execution, image_jobs
+from mockup.jobs import lifecycle, runner
+from mockup.services import image_jobs
 
 from .factories import create_character, create_project, finished_generation
 from .job_runner import run_image_job, run_job
@@ -119,10 +120,10 @@ def test_image_jobs_are_reaped_like_generations(app, candidates):
     _, (image_id, _) = candidates
     with app.app_context():
         job = image_jobs.request(db.session.get(ImageRow, image_id).generation.owner_id, image_id, JOB_UPSCALE)
-        assert execution.claim(job.id, ImageJob) == 1
+        assert lifecycle.claim(job.id, ImageJob) == 1
         db.session.execute(update(ImageJob).values(lease_until=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-        assert ("image_jobs", job.id, 5) in execution.reap()
+        assert ("image_jobs", job.id, 5) in runner.reap()
 
 
 def test_an_unknown_variant_is_404(client, candidates):

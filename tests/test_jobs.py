@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from mockup import create_app
+from mockup import create_app, jobs
 from mockup.engines import base as engine_base
 from mockup.errors import QueueFull
 from mockup.extensions import db
+from mockup.jobs import lifecycle, runner
 from mockup.models import Generation, Image, utcnow
 from mockup.services import accounts, characters, execution, generations, projects
 
@@ -65,10 +66,10 @@ def test_duplicate_delivery_makes_no_second_set(app, owner):
 def test_reaper_recovers_a_job_whose_worker_died(app, owner):
     with app.app_context():
         generation_id = submit(owner)
-        assert execution.claim(generation_id) == 1  # a worker took it... and died
+        assert lifecycle.claim(generation_id) == 1  # a worker took it... and died
         db.session.execute(update(Generation).values(lease_until=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-        assert execution.reap() == [("generations", generation_id, 5)]
+        assert runner.reap() == [("generations", generation_id, 5)]
         assert run_job(app, generation_id) == "succeeded"
         generation = db.session.get(Generation, generation_id)
         assert generation.attempts == 2 and image_count(generation_id) == 2
@@ -78,10 +79,10 @@ def test_reaper_fails_a_job_after_three_attempts(app, owner):
     with app.app_context():
         generation_id = submit(owner)
         for _ in range(3):
-            assert execution.claim(generation_id) is not None
+            assert lifecycle.claim(generation_id) is not None
             db.session.execute(update(Generation).values(lease_until=utcnow() - timedelta(seconds=1)))
             db.session.commit()
-            execution.reap()
+            runner.reap()
         generation = db.session.get(Generation, generation_id)
         assert generation.status == "failed" and generation.attempts == 3
         assert "3 times" in generation.error_message
@@ -90,17 +91,17 @@ def test_reaper_fails_a_job_after_three_attempts(app, owner):
 def test_reaper_resends_queued_jobs_the_broker_may_have_lost(app, owner):
     with app.app_context():
         generation_id = submit(owner)
-        assert execution.reap() == []
+        assert runner.reap() == []
         db.session.execute(update(Generation).values(lease_until=utcnow() - timedelta(seconds=1)))
         db.session.commit()
-        assert execution.reap() == [("generations", generation_id, 5)]
-        assert execution.reap() == []  # re-sent once per window, not on every pass
+        assert runner.reap() == [("generations", generation_id, 5)]
+        assert runner.reap() == []  # re-sent once per window, not on every pass
 
 
 def claimed_then_taken_back(owner) -> tuple[str, int]:
     """A job one delivery claimed and the reaper then put back in the queue: (its id, that attempt)."""
     generation_id = submit(owner)
-    attempt = execution.claim(generation_id)
+    attempt = lifecycle.claim(generation_id)
     db.session.execute(update(Generation).values(status="queued"))
     db.session.commit()
     return generation_id, attempt
@@ -117,7 +118,8 @@ def test_late_finisher_does_not_overwrite_the_winner(app, owner):
         before = {path: open(full, "rb").read() for path, full in stored.items()}
         late = engine_base.GenerationResult(images=[PILImage.new("RGB", (32, 32), "black")] * 2)
         generation = db.session.get(Generation, generation_id)
-        assert execution._succeed(generation, late_attempt, late) == execution.SUPERSEDED
+        late_outputs = execution._outputs(generation, late)
+        assert lifecycle.keep(Generation, generation_id, late_attempt, late_outputs) == lifecycle.SUPERSEDED
         assert image_count(generation_id) == 2
         assert {path: open(full, "rb").read() for path, full in stored.items()} == before
 
@@ -142,7 +144,7 @@ def test_engine_failure_fails_the_job_and_writes_no_output(app, owner, monkeypat
 def test_queue_position_follows_priority_then_age(app, owner):
     with app.app_context():
         first, second = submit(owner), submit(owner)
-        urgent = submit(owner, priority=generations.PRIORITY_HIGH)
+        urgent = submit(owner, priority=jobs.PRIORITY_HIGH)
         positions = {gid: generations.queue_position(db.session.get(Generation, gid)) for gid in (first, second, urgent)}
         assert positions == {urgent: 1, first: 2, second: 3}
 
@@ -161,10 +163,10 @@ def test_queue_full_is_refused_and_writes_nothing(app, owner):
 def test_embedded_runner_resumes_queued_work_after_a_restart(app_config, owner, app):
     with app.app_context():
         queued = [submit(owner) for _ in range(4)]
-        assert execution.claim(queued[0]) == 1  # was running when the old process stopped
+        assert lifecycle.claim(queued[0]) == 1  # was running when the old process stopped
     restarted = create_app({**app_config, "EMBEDDED_RUNNER_AUTOSTART": True})
-    runner = restarted.extensions["embedded_runner"]
-    runner.ensure_started()
+    embedded = restarted.extensions["embedded_runner"]
+    embedded.ensure_started()
     try:
         def all_done():
             with restarted.app_context():
@@ -174,12 +176,12 @@ def test_embedded_runner_resumes_queued_work_after_a_restart(app_config, owner, 
         with restarted.app_context():
             assert all(image_count(gid) == 2 for gid in queued)
     finally:
-        runner.stop()
+        embedded.stop()
 
 
 def test_a_failure_after_the_lease_was_taken_back_is_superseded(app, owner):
     """The reaper gave the job to another delivery: this attempt's failure changes nothing."""
     with app.app_context():
         generation_id, attempt = claimed_then_taken_back(owner)
-        assert execution.fail(Generation, generation_id, attempt, "UNKNOWN", "boom") == execution.SUPERSEDED
+        assert lifecycle.fail(Generation, generation_id, attempt, "UNKNOWN", "boom") == lifecycle.SUPERSEDED
         assert db.session.get(Generation, generation_id).status == "queued"

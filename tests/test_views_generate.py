@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from mockup.engines.base import EngineError
 from mockup.extensions import db
 from mockup.models import Generation, Image as ImageRow
-from mockup.services import execution
+from mockup.jobs import lifecycle
 
 from .conftest import files_under, png_bytes
 from .factories import create_character, create_project, finished_generation
@@ -222,6 +222,6 @@ def test_running_job_shows_elapsed_time(app, client, project):
     project_id, character_id = project
     generation_id = generate(client, project_id, character_id)
     with app.app_context():
-        execution.claim(generation_id)
+        lifecycle.claim(generation_id)
     body = client.get(f"/generations/{generation_id}/status").get_data(as_text=True)
     assert "Running for" in body and 'data-finished="false"' in body

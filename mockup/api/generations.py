@@ -5,7 +5,7 @@ from flask import jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ..models import Generation
-from ..services import edits, generations, images
+from ..services import edits, generations, image_jobs
 from . import serializers
 from .blueprint import bp
 from .parsing import MULTIPART, flag, json_object, require_multipart, text, upload
@@ -49,7 +49,7 @@ def list_generation_images(generation_id: str) -> ResponseReturnValue:
 @bp.post("/generations/<generation_id>/select")
 @login_required
 def select_image(generation_id: str) -> ResponseReturnValue:
-    image = images.select_image(owner_id(), generation_id, text(json_object(), "image_id"))
+    image = image_jobs.select_image(owner_id(), generation_id, text(json_object(), "image_id"))
     return jsonify(image=serializers.image(image))
 
 

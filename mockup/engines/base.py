@@ -10,15 +10,12 @@ from typing import Literal, Protocol
 
 from PIL import Image
 
+from ..errors import API_RATE_LIMIT, CONTENT_POLICY, INVALID_IMAGE, TIMEOUT, UNKNOWN, JobFailed
+
+__all__ = ["API_RATE_LIMIT", "CONTENT_POLICY", "INVALID_IMAGE", "TIMEOUT", "UNKNOWN", "EditRequest", "Engine",
+           "EngineError", "GenerationRequest", "GenerationResult", "Mode", "Usage"]
+
 Mode = Literal["ip-change", "sketch-to-real"]
-
-# Error codes shared with the API contract (shared/API.md, generation.error.code).
-API_RATE_LIMIT = "API_RATE_LIMIT"
-INVALID_IMAGE = "INVALID_IMAGE"
-CONTENT_POLICY = "CONTENT_POLICY"
-TIMEOUT = "TIMEOUT"
-UNKNOWN = "UNKNOWN"
-
 
 @dataclass(frozen=True)
 class GenerationRequest:
@@ -66,14 +63,8 @@ class GenerationResult:
     usage: Usage = field(default_factory=Usage)
 
 
-class EngineError(Exception):
+class EngineError(JobFailed):
     """A generation that failed, with a code from the API contract and a sentence a designer understands."""
-
-    def __init__(self, code: str, message: str, *, retryable: bool = False):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.retryable = retryable
 
 
 class Engine(Protocol):

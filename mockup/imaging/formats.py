@@ -11,7 +11,7 @@ from typing import Literal
 
 from PIL import Image, ImageOps
 
-from mockup.errors import Invalid
+from mockup.errors import N_, Invalid
 
 Format = Literal["png", "jpeg", "webp"]
 
@@ -42,7 +42,7 @@ def encode(image: Image.Image, fmt: Format | str) -> bytes:
     elif fmt == "webp":
         _keep_colour_modes(image).save(out, "WEBP", quality=WEBP_QUALITY)
     else:
-        raise Invalid("Choose PNG, JPEG or WEBP as the download format.")
+        raise Invalid(N_("Choose PNG, JPEG or WEBP as the download format."))
     return out.getvalue()
 
 

@@ -14,7 +14,7 @@ from io import BytesIO
 import numpy as np
 from PIL import ExifTags, Image, ImageCms, ImageFile, ImageOps
 
-from mockup.errors import Invalid, TooLarge, UnsupportedMedia
+from mockup.errors import N_, Invalid, TooLarge, UnsupportedMedia
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -23,8 +23,8 @@ MAX_SIDE = 8192
 WORKING_SIDE = 2048
 ACCEPTED_FORMATS = ("PNG", "JPEG", "WEBP")
 
-UNSUPPORTED_MESSAGE = "Only PNG, JPEG and WEBP images are accepted."
-DAMAGED_MESSAGE = "This image is damaged or incomplete. Please export it again and upload the new file."
+UNSUPPORTED_MESSAGE = N_("Only PNG, JPEG and WEBP images are accepted.")
+DAMAGED_MESSAGE = N_("This image is damaged or incomplete. Please export it again and upload the new file.")
 
 # Used only to word the error for a file Pillow could not open: a file that starts like one of our
 # formats is a damaged image, anything else is the wrong kind of file. Acceptance never relies on this.
@@ -43,7 +43,7 @@ def decode_upload(data: bytes) -> Image.Image:
     too many pixels, decompression bomb), each with a sentence a designer can act on.
     """
     if len(data) > MAX_UPLOAD_BYTES:
-        raise TooLarge("This file is larger than 10 MB. Please upload a smaller image.")
+        raise TooLarge(N_("This file is larger than 10 MB. Please upload a smaller image."))
     if not data:
         raise UnsupportedMedia(UNSUPPORTED_MESSAGE)
     # Pillow only warns up to twice its pixel limit; a warning must stop the upload like the error does.
@@ -82,7 +82,7 @@ def _looks_like_accepted_format(data: bytes) -> bool:
 def _check_still(image: ImageFile.ImageFile) -> None:
     """Reject animations; an MPO (a phone's JPEG with extra depth or preview frames) keeps its first frame."""
     if getattr(image, "is_animated", False) and image.format != "MPO":
-        raise Invalid("Animated images are not supported. Please upload a single still image.")
+        raise Invalid(N_("Animated images are not supported. Please upload a single still image."))
 
 
 def _check_dimensions(size: tuple[int, int]) -> None:

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from mockup.errors import Invalid, TooLarge, UnsupportedMedia
+from mockup.errors import N_, Invalid, TooLarge, UnsupportedMedia
 from mockup.imaging.formats import flatten
 from mockup.imaging.intake import MAX_UPLOAD_BYTES
 
@@ -28,9 +28,9 @@ MARK_COLOUR = (255, 0, 255)  # magenta: rare in product photos, so the model can
 MARK_COLOUR_NAME = "magenta"  # how the edit prompt names MARK_COLOUR
 MARK_OPACITY = 0.45  # enough to see the region, little enough that the model still sees what is under it
 
-MASK_SIZE_MESSAGE = "The mask must have the same width and height as the image."
-MASK_FORMAT_MESSAGE = "The mask must be a PNG image."
-MASK_EMPTY_MESSAGE = "The mask has no white area: paint the part to edit in white."
+MASK_SIZE_MESSAGE = N_("The mask must have the same width and height as the image.")
+MASK_FORMAT_MESSAGE = N_("The mask must be a PNG image.")
+MASK_EMPTY_MESSAGE = N_("The mask has no white area: paint the part to edit in white.")
 
 
 def mask_from_region(size: tuple[int, int], x: int, y: int, width: int, height: int) -> Image.Image:
@@ -45,17 +45,17 @@ def mask_from_png(data: bytes, size: tuple[int, int]) -> Image.Image:
     exactly `size` with some white in it. The size is read from the header before any pixel is decoded,
     so an oversized file costs nothing. Raises TooLarge, UnsupportedMedia or Invalid naming `mask`."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise TooLarge("The mask is larger than 10 MB.", fields={"mask": "Too large."})
+        raise TooLarge(N_("The mask is larger than 10 MB."), fields={"mask": N_("Too large.")})
     try:
         with Image.open(BytesIO(data), formats=["PNG"]) as opened:
             if opened.size != tuple(size):
-                raise Invalid(MASK_SIZE_MESSAGE, fields={"mask": "Wrong size."})
+                raise Invalid(MASK_SIZE_MESSAGE, fields={"mask": N_("Wrong size.")})
             grey = opened.convert("L")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise UnsupportedMedia(MASK_FORMAT_MESSAGE, fields={"mask": "Not a PNG image."}) from None
+        raise UnsupportedMedia(MASK_FORMAT_MESSAGE, fields={"mask": N_("Not a PNG image.")}) from None
     mask = grey.point(lambda level: 255 if level >= MASK_WHITE else 0)
     if mask.getbbox() is None:
-        raise Invalid(MASK_EMPTY_MESSAGE, fields={"mask": "Nothing marked."})
+        raise Invalid(MASK_EMPTY_MESSAGE, fields={"mask": N_("Nothing marked.")})
     return mask
 
 

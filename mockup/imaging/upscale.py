@@ -17,6 +17,7 @@ from typing import Callable, Mapping, Protocol
 import numpy as np
 from PIL import Image
 
+from ..errors import N_, UNKNOWN, JobFailed
 from . import realesrgan
 
 TARGET_LONG_SIDE = 2048
@@ -28,15 +29,12 @@ CLI_TIMEOUT_S = 300.0
 STDERR_TAIL_CHARS = 2000
 
 
-class UpscaleError(Exception):
+class UpscaleError(JobFailed):
     """An upscale that failed. `message` is a sentence for the designer, `code` one of the job error
     codes of shared/API.md, `detail` (stderr, ncnn status) is for the logs only."""
 
-    def __init__(self, message: str, *, code: str = "UNKNOWN", detail: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.detail = detail
+    def __init__(self, message: str, *, code: str = UNKNOWN, detail: str = ""):
+        super().__init__(code, message, detail=detail)
 
 
 @dataclass(frozen=True)
@@ -119,7 +117,7 @@ class RealEsrganNcnn:
             net = realesrgan.load_net(self.spec.stems[scale], self.use_gpu)
             pixels = realesrgan.upscale_rgb(net, np.asarray(rgb), scale, self.tile, self.pad)
         except realesrgan.NcnnError as error:
-            raise UpscaleError("The upscale model could not run.", detail=str(error)) from error
+            raise UpscaleError(N_("The upscale model could not run."), detail=str(error)) from error
         return Image.fromarray(pixels, "RGB")
 
 
@@ -141,7 +139,7 @@ class RealEsrganCli:
         program = shutil.which(self.path)
         if program is None:
             raise UpscaleError(
-                "The 2K upscale program was not found; check REALESRGAN_PATH.",
+                N_("The 2K upscale program was not found; check REALESRGAN_PATH."),
                 detail=f"REALESRGAN_PATH={self.path!r} is not an executable file",
             )
         with tempfile.TemporaryDirectory(prefix="mockup-upscale-") as tmp:
@@ -164,7 +162,7 @@ class RealEsrganCli:
                 detail=_tail(error.stderr),
             ) from error
         except OSError as error:
-            raise UpscaleError("The 2K upscale program could not be started.", detail=str(error)) from error
+            raise UpscaleError(N_("The 2K upscale program could not be started."), detail=str(error)) from error
         if done.returncode != 0:
             raise UpscaleError(
                 f"The 2K upscale program failed (exit code {done.returncode}).", detail=_tail(done.stderr)
@@ -179,11 +177,11 @@ def _read_output(path: Path, expected_size: tuple[int, int], stderr: str) -> Ima
             result = written.convert("RGB")
     except (OSError, ValueError) as error:
         raise UpscaleError(
-            "The 2K upscale program did not produce an image.", detail=f"{error}\n{_tail(stderr)}"
+            N_("The 2K upscale program did not produce an image."), detail=f"{error}\n{_tail(stderr)}"
         ) from error
     if result.size != expected_size:
         raise UpscaleError(
-            "The 2K upscale program returned an image of the wrong size.",
+            N_("The 2K upscale program returned an image of the wrong size."),
             detail=f"expected {expected_size}, got {result.size}\n{_tail(stderr)}",
         )
     return result

@@ -2,12 +2,18 @@
 inside an app context, so tasks can call services exactly as views do."""
 from __future__ import annotations
 
+import logging
+
 from celery import Celery, Task, signals
 from flask import Flask
 
 import config
 
 from .. import multiprocess_metrics, storage, telemetry
+from . import context
+from .registry import TASK_OF_TABLE
+
+log = logging.getLogger(__name__)
 
 REAP_EVERY_S = 30.0
 
@@ -50,6 +56,19 @@ def celery_init_app(app: Flask) -> Celery:
     celery.set_default()
     app.extensions["celery"] = celery
     return celery
+
+
+class CeleryRunner:
+    """The hand-off (handoff.submit) when REDIS_URL is set: a message with the job's id to its task."""
+
+    def __init__(self, celery: Celery) -> None:
+        self.celery = celery
+
+    def submit(self, table: str, job_id: str, priority: int) -> None:
+        try:
+            self.celery.send_task(TASK_OF_TABLE[table], args=[job_id], priority=priority, headers=context.headers())
+        except Exception:  # the job stays queued in its row: the reaper sends it again
+            log.exception("could not send job %s to the broker; the reaper will send it again", job_id)
 
 
 @signals.worker_init.connect

@@ -5,20 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 from flask import Flask
 from sqlalchemy import select
 
 from ..extensions import db
-from ..services import execution, image_jobs
-from . import context
+from . import context, runner
+from .lifecycle import JobTable
+from .registry import TABLES
 
 log = logging.getLogger(__name__)
 POLL_S = 1.0
-RUNNERS: dict[str, Callable[[str], str | None]] = {
-    "generations": execution.run_generation, "image_jobs": image_jobs.run_image_job,
-}
 
 
 class EmbeddedRunner:
@@ -47,8 +44,14 @@ class EmbeddedRunner:
     def start(self) -> None:
         with self.app.app_context():
             # Jobs marked running belong to a process that is gone: this process is the only runner.
-            execution.reap(orphans=True)
+            runner.reap(orphans=True)
         self._thread.start()
+
+    def submit(self, table: str, job_id: str, priority: int) -> None:
+        """The hand-off (handoff.submit): the job is read from the database; only its log context and a
+        wake-up are needed."""
+        context.remember(job_id)
+        self.wake()
 
     def wake(self) -> None:
         self.ensure_started()
@@ -78,7 +81,7 @@ class EmbeddedRunner:
         with self.app.app_context():
             waiting = [
                 (job.priority, job.queued_at, table, job.id)
-                for table in execution.JOB_TABLES
+                for table in TABLES
                 for job in db.session.execute(
                     select(table.id, table.priority, table.queued_at)
                     .where(table.status == "queued", table.id.not_in(busy))
@@ -88,13 +91,13 @@ class EmbeddedRunner:
         for _, _, table, job_id in sorted(waiting, key=lambda row: row[:2])[:free]:
             with self._lock:
                 self._running.add(job_id)
-            self._pool.submit(self._run, RUNNERS[table.__tablename__], job_id)
+            self._pool.submit(self._run, table, job_id)
 
-    def _run(self, run: Callable[[str], str | None], job_id: str) -> None:
+    def _run(self, table: JobTable, job_id: str) -> None:
         with context.restored(job_id):
             try:
                 with self.app.app_context():
-                    run(job_id)
+                    runner.run(table, job_id)
             except Exception:
                 log.exception("job %s failed in the embedded runner", job_id)
             finally:

@@ -7,7 +7,7 @@ import bcrypt
 from flask import current_app
 from sqlalchemy import select, update
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import N_, Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import LoginSession, RefreshToken, User, utcnow
 from .. import storage
@@ -51,21 +51,21 @@ def _check_password(password: str, password_hash: str) -> bool:
 def _validate_registration(email: str, password: str, name: str) -> None:
     fields = {}
     if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
-        fields["email"] = "Enter a valid email address."
+        fields["email"] = N_("Enter a valid email address.")
     if not name.strip() or len(name) > 100:
-        fields["name"] = "Enter a name of 1 to 100 characters."
+        fields["name"] = N_("Enter a name of 1 to 100 characters.")
     problem = password_problem(password)
     if problem:
         fields["password"] = problem
     if fields:
-        raise Invalid("Please correct the highlighted fields.", fields=fields)
+        raise Invalid(N_("Please correct the highlighted fields."), fields=fields)
 
 
 def register(email: str, password: str, name: str, *, is_admin: bool = False) -> User:
     email = normalize_email(email)
     _validate_registration(email, password, name)
     if db.session.scalar(select(User.id).where(User.email == email)):
-        raise Conflict("An account with this email already exists.", fields={"email": "Already registered."})
+        raise Conflict(N_("An account with this email already exists."), fields={"email": N_("Already registered.")})
     user = User(email=email, name=name.strip(), password_hash=hash_password(password), is_admin=is_admin)
     db.session.add(user)
     db.session.commit()
@@ -83,7 +83,7 @@ def authenticate(email: str, password: str) -> User | None:
 def get_user(user_id: str) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("This account does not exist.")
+        raise NotFound(N_("This account does not exist."))
     return user
 
 
@@ -114,7 +114,7 @@ def change_password(user_id: str, current: str, new: str) -> None:
     """Changes the password and ends every sign-in of the account."""
     user = get_user(user_id)
     if not _check_password(current, user.password_hash):
-        raise Invalid("The current password is not correct.", fields={"current_password": "Not correct."})
+        raise Invalid(N_("The current password is not correct."), fields={"current_password": N_("Not correct.")})
     problem = password_problem(new)
     if problem:
         raise Invalid(problem, fields={"new_password": problem})
@@ -141,7 +141,7 @@ def delete_account(user_id: str, password: str) -> None:
     """Deletes the account, its projects and every file of it."""
     user = get_user(user_id)
     if not _check_password(password, user.password_hash):
-        raise Invalid("The password is not correct.", fields={"password": "Not correct."})
+        raise Invalid(N_("The password is not correct."), fields={"password": N_("Not correct.")})
     doomed = [rel for project in user.projects for rel in files_of_project(project)]
     db.session.delete(user)
     db.session.commit()

@@ -5,7 +5,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from .. import storage
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import N_, Conflict, Invalid, NotFound
 from ..extensions import db
 from ..imaging.formats import encode, thumbnail
 from ..imaging.matting import cut_out, has_meaningful_alpha
@@ -23,7 +23,7 @@ def get_character(owner_id: str, character_id: str) -> Character:
         select(Character).join(Project).where(Character.id == character_id, Project.owner_id == owner_id)
     )
     if character is None:
-        raise NotFound("This character does not exist.")
+        raise NotFound(N_("This character does not exist."))
     return character
 
 
@@ -31,7 +31,7 @@ def create_character(owner_id: str, project_id: str, name: str, image_data: byte
     project = get_project(owner_id, project_id)
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise Invalid("Give the character a name of 1 to 100 characters.", fields={"name": "Enter a name."})
+        raise Invalid(N_("Give the character a name of 1 to 100 characters."), fields={"name": N_("Enter a name.")})
     image = uploads.decode(image_data, "image")
     character = Character(id=new_id(), project_id=project.id, name=name)
     with storage.staged() as staging:
@@ -56,7 +56,7 @@ def remove_background(owner_id: str, character_id: str) -> Character:
     character = get_character(owner_id, character_id)
     with Image.open(storage.resolve(character.image_path)) as stored:
         if has_meaningful_alpha(stored):
-            raise Conflict("This character already has a transparent background.")
+            raise Conflict(N_("This character already has a transparent background."))
         cut = cut_out(stored.copy())
     storage.write_atomic(character.image_path, encode(cut, "png"))
     storage.write_atomic(character.thumbnail_path, thumbnail(cut))

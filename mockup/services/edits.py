@@ -2,7 +2,7 @@
 
 An edit is a generation of its own (job `edit-image`, high priority) whose parent is the edited image:
 it keeps its own copy of that image and of the mask, so the chain of edits survives deleting any step.
-The edit job (services/execution.py) lets the engine answer with whole images and blends only the marked
+The edit job (services/execution.py, make_edit) lets the engine answer with whole images and blends only the marked
 region of each into the parent, so nothing outside the region can change.
 """
 from __future__ import annotations
@@ -13,13 +13,13 @@ from PIL import Image
 from sqlalchemy import select
 
 from .. import jobs, storage
-from ..errors import Invalid
+from ..jobs import PRIORITY_HIGH
+from ..errors import N_, Invalid
 from ..extensions import db
 from ..imaging.regions import REGION_KEYS, mask_from_png
 from ..models import JOB_EDIT, Generation, Image as ImageRow, new_id, utcnow
 from . import uploads
-from .execution import requeue_deadline
-from .generations import PRIORITY_HIGH, PROMPT_MAX, ensure_room
+from .generations import PROMPT_MAX, ensure_room
 from .images import get_candidate, get_image
 
 MAX_LINEAGE = 100  # a guard only: a chain is built by users one edit at a time
@@ -32,8 +32,8 @@ def submit_edit(owner_id: str, generation_id: str, image_id: str, prompt: str, *
     parent = get_candidate(owner_id, generation_id, image_id)
     prompt = _checked_prompt(prompt)
     if (region is None) == (mask_png is None):
-        raise Invalid("Mark the part to edit with either a region or a mask.",
-                      fields={"region": "Give a region or a mask.", "mask": "Give a region or a mask."})
+        raise Invalid(N_("Mark the part to edit with either a region or a mask."),
+                      fields={"region": N_("Give a region or a mask."), "mask": N_("Give a region or a mask.")})
     if region is not None:
         _check_region(region, parent)
         mask = None
@@ -49,7 +49,7 @@ def _queue(parent: ImageRow, prompt: str, region: Mapping[str, Any] | None, mask
     generation = Generation(
         id=new_id(), project_id=source.project_id, owner_id=source.owner_id, job_type=JOB_EDIT,
         mode=source.mode, engine=source.engine, prompt=prompt, parent_image_id=parent.id,
-        priority=PRIORITY_HIGH, lease_until=requeue_deadline(),
+        priority=PRIORITY_HIGH, lease_until=jobs.requeue_deadline(),
     )
     with storage.staged() as staging:
         generation.source_path = staging.write(_input_path(generation, "source"), storage.read(parent.path))
@@ -60,7 +60,7 @@ def _queue(parent: ImageRow, prompt: str, region: Mapping[str, Any] | None, mask
         db.session.add(generation)
         source.project.updated_at = utcnow()
         db.session.commit()
-    jobs.enqueue(generation.id, generation.priority)
+    jobs.submit(generation)
     return generation
 
 
@@ -88,25 +88,25 @@ def edits_of(owner_id: str, image_id: str) -> list[Generation]:
 def _checked_prompt(prompt: str | None) -> str:
     prompt = (prompt or "").strip()
     if not prompt:
-        raise Invalid("Say what to change in the marked part.", fields={"prompt": "Enter an instruction."})
+        raise Invalid(N_("Say what to change in the marked part."), fields={"prompt": N_("Enter an instruction.")})
     if len(prompt) > PROMPT_MAX:
-        raise Invalid(f"Keep the prompt under {PROMPT_MAX} characters.", fields={"prompt": "Too long."})
+        raise Invalid(f"Keep the prompt under {PROMPT_MAX} characters.", fields={"prompt": N_("Too long.")})
     return prompt
 
 
 def _check_region(region: Mapping[str, Any], image: ImageRow) -> None:
     """A rectangle in the image's pixels: whole numbers, a positive size, entirely inside the image."""
     if not isinstance(region, Mapping):
-        raise Invalid("The region must be an object with x, y, width and height.",
-                      fields={"region": "Give x, y, width and height."})
+        raise Invalid(N_("The region must be an object with x, y, width and height."),
+                      fields={"region": N_("Give x, y, width and height.")})
     for key in REGION_KEYS:
         value = region.get(key)
         if not isinstance(value, int) or isinstance(value, bool):
             raise Invalid(f"region.{key} must be a whole number of pixels.",
-                          fields={f"region.{key}": "Not a whole number."})
+                          fields={f"region.{key}": N_("Not a whole number.")})
     x, y, width, height = (region[key] for key in REGION_KEYS)
     if width <= 0 or height <= 0:
-        raise Invalid("The region must have a positive width and height.", fields={"region": "Empty region."})
+        raise Invalid(N_("The region must have a positive width and height."), fields={"region": N_("Empty region.")})
     if x < 0 or y < 0 or x + width > image.width or y + height > image.height:
         raise Invalid(f"The region must lie inside the image ({image.width}x{image.height} pixels).",
-                      fields={"region": "Outside the image."})
+                      fields={"region": N_("Outside the image.")})

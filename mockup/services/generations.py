@@ -1,22 +1,24 @@
 """Generations: submitting a mockup job and following it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app
+from PIL import Image
 from sqlalchemy import and_, func, or_, select, update
 
 from .. import jobs, storage
 from ..engines.base import Mode
-from ..errors import Conflict, Invalid, NotFound, QueueFull
+from ..errors import N_, Conflict, Invalid, NotFound, QueueFull
+from ..jobs import PRIORITY_NORMAL
 from ..extensions import db
-from ..models import GENERATION_STATUSES, Generation, new_id, utcnow
+from ..models import GENERATION_STATUSES, Character, Generation, new_id, utcnow
 from . import uploads
-from .execution import requeue_deadline
 from .characters import get_character
 from .projects import get_project
 
 MODES: tuple[Mode, ...] = ("ip-change", "sketch-to-real")
 PROMPT_MAX = 2000
-PRIORITY_HIGH, PRIORITY_NORMAL, PRIORITY_BATCH = 1, 5, 10
 
 
 def get_generation(owner_id: str, generation_id: str) -> Generation:
@@ -24,7 +26,7 @@ def get_generation(owner_id: str, generation_id: str) -> Generation:
         select(Generation).where(Generation.id == generation_id, Generation.owner_id == owner_id)
     )
     if generation is None:
-        raise NotFound("This generation does not exist.")
+        raise NotFound(N_("This generation does not exist."))
     return generation
 
 
@@ -66,19 +68,19 @@ def queue_position(generation: Generation) -> int | None:
 def ensure_room() -> None:
     """Refuse new work while QUEUE_LIMIT jobs already wait, so a burst cannot queue hours of work."""
     if queued_count() >= current_app.config["QUEUE_LIMIT"]:
-        raise QueueFull("The queue is full right now. Please try again in a minute.")
+        raise QueueFull(N_("The queue is full right now. Please try again in a minute."))
 
 
 def _validate(mode: str, prompt: str, character_id: str | None, character_image: bytes | None) -> None:
     fields = {}
     if mode not in MODES:
-        fields["mode"] = "Choose ip-change or sketch-to-real."
+        fields["mode"] = N_("Choose ip-change or sketch-to-real.")
     if len(prompt) > PROMPT_MAX:
         fields["prompt"] = f"Keep the prompt under {PROMPT_MAX} characters."
     if mode == "ip-change" and not character_id and not character_image:
-        fields["character_id"] = "Choose a registered character or upload one for this run."
+        fields["character_id"] = N_("Choose a registered character or upload one for this run.")
     if fields:
-        raise Invalid("Please correct the highlighted fields.", fields=fields)
+        raise Invalid(N_("Please correct the highlighted fields."), fields=fields)
 
 
 def submit_generation(
@@ -101,45 +103,60 @@ def submit_generation(
     _validate(mode, prompt, character_id, character_image)
     character = get_character(owner_id, character_id) if character_id and not character_image else None
     if character is not None and character.project_id != project.id:
-        raise NotFound("This character does not exist.")
-    source = uploads.decode(source_image, "source_image")
-    uploaded_character = uploads.decode(character_image, "character_image", required=False)
-    texture = uploads.decode(texture_image, "texture_image", required=False)
+        raise NotFound(N_("This character does not exist."))
+    inputs = _Inputs(uploads.decode(source_image, "source_image"),
+                     uploads.decode(character_image, "character_image", required=False),
+                     uploads.decode(texture_image, "texture_image", required=False),
+                     character if mode == "ip-change" else None)
     ensure_room()
-
     generation = Generation(
         id=new_id(), project_id=project.id, owner_id=owner_id, mode=mode,
         engine=current_app.config["MOCKUP_ENGINE"], prompt=prompt, preserve_structure=preserve_structure,
-        transparent_background=transparent_background, priority=priority, lease_until=requeue_deadline(),
+        transparent_background=transparent_background, priority=priority, lease_until=jobs.requeue_deadline(),
         character_id=character.id if character else None,
     )
     with storage.staged() as staging:
-        generation.source_path = uploads.store_source(staging, owner_id, project.id, source)
-        if uploaded_character is not None:
-            generation.character_path = uploads.store_png(
-                staging, storage.upload(owner_id, project.id, "png"), uploaded_character)
-        elif character is not None and mode == "ip-change":
-            # A copy, so deleting the character later never breaks this job or its history.
-            generation.character_path = staging.write(
-                storage.upload(owner_id, project.id, "png"), storage.read(character.image_path))
-        if texture is not None:
-            generation.texture_path = uploads.store_source(staging, owner_id, project.id, texture)
+        _store_inputs(staging, generation, inputs)
         db.session.add(generation)
         project.updated_at = utcnow()
         db.session.commit()
-    jobs.enqueue(generation.id, generation.priority)
+    jobs.submit(generation)
     return generation
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """A generation's decoded uploads, and the registered character it uses, if any."""
+
+    source: Image.Image
+    uploaded_character: Image.Image | None
+    texture: Image.Image | None
+    character: Character | None
+
+
+def _store_inputs(staging: storage.Staging, generation: Generation, inputs: _Inputs) -> None:
+    owner_id, project_id = generation.owner_id, generation.project_id
+    generation.source_path = uploads.store_source(staging, owner_id, project_id, inputs.source)
+    if inputs.uploaded_character is not None:
+        generation.character_path = uploads.store_png(
+            staging, storage.upload(owner_id, project_id, "png"), inputs.uploaded_character)
+    elif inputs.character is not None:
+        # A copy, so deleting the character later never breaks this job or its history.
+        generation.character_path = staging.write(
+            storage.upload(owner_id, project_id, "png"), storage.read(inputs.character.image_path))
+    if inputs.texture is not None:
+        generation.texture_path = uploads.store_source(staging, owner_id, project_id, inputs.texture)
 
 
 def retry_generation(owner_id: str, generation_id: str) -> Generation:
     """Queue a failed or canceled generation again with the same inputs."""
     generation = get_generation(owner_id, generation_id)
     if generation.status not in ("failed", "canceled"):
-        raise Conflict("Only a failed or canceled generation can be tried again.")
+        raise Conflict(N_("Only a failed or canceled generation can be tried again."))
     ensure_room()
-    generation.queue_again(requeue_deadline())
+    generation.queue_again(jobs.requeue_deadline())
     db.session.commit()
-    jobs.enqueue(generation.id, generation.priority)
+    jobs.submit(generation)
     return generation
 
 
@@ -152,6 +169,6 @@ def cancel_generation(owner_id: str, generation_id: str) -> Generation:
     ).rowcount == 1
     db.session.commit()
     if not canceled:
-        raise Conflict("Only a generation that is still waiting can be canceled.")
+        raise Conflict(N_("Only a generation that is still waiting can be canceled."))
     db.session.refresh(generation)
     return generation

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..errors import Invalid, NotFound
+from ..errors import N_, Invalid, NotFound
 from ..extensions import db
 from ..models import HistoryEntry, Project
 from .images import get_image
@@ -24,7 +24,7 @@ def save_to_history(owner_id: str, image_id: str, note: str = "") -> tuple[Histo
     """Save an image to its project's history; returns (entry, created). Saving twice keeps one entry."""
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        raise Invalid(f"Keep the note under {NOTE_MAX} characters.", fields={"note": "Too long."})
+        raise Invalid(f"Keep the note under {NOTE_MAX} characters.", fields={"note": N_("Too long.")})
     image = get_image(owner_id, image_id)
     existing = db.session.scalar(select(HistoryEntry).where(HistoryEntry.image_id == image.id))
     if existing is not None:
@@ -50,7 +50,7 @@ def get_entry(owner_id: str, entry_id: str) -> HistoryEntry:
         select(HistoryEntry).join(Project).where(HistoryEntry.id == entry_id, Project.owner_id == owner_id)
     )
     if entry is None:
-        raise NotFound("This history entry does not exist.")
+        raise NotFound(N_("This history entry does not exist."))
     return entry
 
 

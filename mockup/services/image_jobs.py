@@ -1,29 +1,25 @@
 """Work on one stored image, run as jobs: the 2K upscale (job `upscale-image`) and the background
 cut-out (job `remove-background`). Asking again joins the job that exists; a finished result is kept
-beside the image and served from there (DESIGN.md section 6)."""
+beside the image and served from there (DESIGN.md section 6). The registry (mockup/jobs/registry.py)
+runs make_variant for both job types."""
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from flask import current_app
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .. import jobs, storage
-from ..engines.base import UNKNOWN
-from ..errors import Processing, ServiceError, Unavailable
+from ..errors import Processing, Unavailable
 from ..extensions import db
 from ..imaging.formats import encode
 from ..imaging.matting import cut_out
-from ..imaging.upscale import UpscaleError, get_upscaler, upscale_to_2k
+from ..imaging.upscale import get_upscaler, upscale_to_2k
+from ..jobs import PRIORITY_BATCH, PRIORITY_NORMAL
 from ..models import JOB_CUTOUT, JOB_UPSCALE, Image as ImageRow, ImageJob
-from .execution import SUPERSEDED, claim, fail, finish, measured, requeue_deadline
-from .generations import PRIORITY_BATCH, PRIORITY_NORMAL
-from .images import Download, converted, get_image
-
-log = logging.getLogger(__name__)
+from .images import Download, converted, get_candidate, get_image
 
 
 @dataclass(frozen=True)
@@ -68,10 +64,21 @@ def request(owner_id: str, image_id: str, job_type: str, priority: int = PRIORIT
         job = ImageJob(image_id=image.id, owner_id=owner_id, job_type=job_type)
         db.session.add(job)
     job.priority = priority
-    job.queue_again(requeue_deadline())
+    job.queue_again(jobs.requeue_deadline())
     db.session.commit()
-    jobs.enqueue(job.id, job.priority, table=ImageJob.__tablename__)
+    jobs.submit(job)
     return job
+
+
+def select_image(owner_id: str, generation_id: str, image_id: str) -> ImageRow:
+    """Mark one candidate as the chosen one (the generation's others are unselected) and start its 2K
+    upscale in the background, so the later 2K download is instant."""
+    image = get_candidate(owner_id, generation_id, image_id)
+    db.session.execute(update(ImageRow).where(ImageRow.generation_id == generation_id).values(selected=False))
+    image.selected = True
+    db.session.commit()
+    request_upscale_in_background(owner_id, image.id)
+    return image
 
 
 def request_upscale_in_background(owner_id: str, image_id: str) -> None:
@@ -97,30 +104,22 @@ def download_result(owner_id: str, image_id: str, job_type: str, fmt: str | None
     raise Processing("The image is being prepared. Please try again in a moment.")
 
 
-@measured(ImageJob)
-def run_image_job(job_id: str) -> str | None:
-    """Run one delivery of an image job; returns its outcome like execution.run_generation."""
-    attempt = claim(job_id, ImageJob)
-    if attempt is None:
-        return None
-    job = db.session.get(ImageJob, job_id)
+@dataclass
+class Variant:
+    """The file an image job made, and where the image row keeps it."""
+
+    image: ImageRow
+    work: Work
+    data: bytes
+    values: dict[str, object] = field(default_factory=dict)  # nothing to store on the job row itself
+
+    def keep(self, staging: storage.Staging) -> None:
+        setattr(self.image, self.work.column, staging.write(self.work.path_of(self.image), self.data))
+
+
+def make_variant(job: ImageJob) -> Variant:
+    """The jobs `upscale-image` and `remove-background`: the image's 2K or cut-out, encoded as PNG."""
     image, work = job.image, WORK[job.job_type]
-    try:
-        with Image.open(storage.resolve(image.path)) as original:
-            made = work.make(original.copy())
-        data = encode(made, "png")
-    except UpscaleError as error:
-        log.warning("image job %s failed: %s %s", job_id, error.message, error.detail)
-        return fail(ImageJob, job_id, attempt, error.code, error.message)
-    except Exception:
-        log.exception("image job %s crashed", job_id)
-        return fail(ImageJob, job_id, attempt, UNKNOWN, "Something went wrong while processing the image.")
-    if not finish(ImageJob, job_id, attempt):
-        return SUPERSEDED
-    try:
-        with storage.staged() as staging:
-            setattr(image, work.column, staging.write(work.path_of(image), data))
-            db.session.commit()
-    except ServiceError as error:  # the file could not be stored (a full disk); nothing is kept
-        return fail(ImageJob, job_id, attempt, UNKNOWN, error.message)
-    return "succeeded"
+    with Image.open(storage.resolve(image.path)) as original:
+        made = work.make(original.copy())
+    return Variant(image, work, encode(made, "png"))

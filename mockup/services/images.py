@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from .. import storage
-from ..errors import Invalid, NotFound
+from ..errors import N_, Invalid, NotFound
 from ..extensions import db
 from ..imaging.formats import encode
 from ..models import Generation, Image as ImageRow, Project
@@ -28,7 +28,7 @@ def get_image(owner_id: str, image_id: str) -> ImageRow:
         .where(ImageRow.id == image_id, Generation.owner_id == owner_id)
     )
     if image is None:
-        raise NotFound("This image does not exist.")
+        raise NotFound(N_("This image does not exist."))
     return image
 
 
@@ -36,21 +36,8 @@ def get_candidate(owner_id: str, generation_id: str, image_id: str) -> ImageRow:
     """One of the owner's images that must be a candidate of the given generation."""
     image = get_image(owner_id, image_id)
     if image.generation_id != generation_id:
-        raise NotFound("This image does not belong to this generation.", fields={"image_id": "Not in this generation."})
-    return image
-
-
-def select_image(owner_id: str, generation_id: str, image_id: str) -> ImageRow:
-    """Mark one candidate as the chosen one (the generation's others are unselected) and start its 2K
-    upscale in the background, so the later 2K download is instant."""
-    # Imported here: image_jobs builds on this module (get_image, converted).
-    from .image_jobs import request_upscale_in_background
-
-    image = get_candidate(owner_id, generation_id, image_id)
-    db.session.execute(update(ImageRow).where(ImageRow.generation_id == generation_id).values(selected=False))
-    image.selected = True
-    db.session.commit()
-    request_upscale_in_background(owner_id, image.id)
+        raise NotFound(N_("This image does not belong to this generation."),
+                       fields={"image_id": N_("Not in this generation.")})
     return image
 
 
@@ -65,7 +52,7 @@ def download_name(image: ImageRow, ext: str, suffix: str = "") -> str:
 def _checked_format(fmt: str | None) -> str:
     fmt = (fmt or "png").lower()
     if fmt not in DOWNLOAD_FORMATS:
-        raise Invalid("Choose png, jpeg or webp.", fields={"format": "Choose png, jpeg or webp."})
+        raise Invalid(N_("Choose png, jpeg or webp."), fields={"format": N_("Choose png, jpeg or webp.")})
     return fmt
 
 

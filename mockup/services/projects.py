@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from .. import storage
-from ..errors import Invalid, NotFound
+from ..errors import N_, Invalid, NotFound
 from ..extensions import db
 from ..models import Generation, Image, Project
 from .images import files_of_image
@@ -14,11 +14,11 @@ def _clean(name: str, description: str) -> tuple[str, str]:
     name, description = (name or "").strip(), (description or "").strip()
     fields = {}
     if not name or len(name) > 100:
-        fields["name"] = "Enter a project name of 1 to 100 characters."
+        fields["name"] = N_("Enter a project name of 1 to 100 characters.")
     if len(description) > 2000:
-        fields["description"] = "Keep the description under 2000 characters."
+        fields["description"] = N_("Keep the description under 2000 characters.")
     if fields:
-        raise Invalid("Please correct the highlighted fields.", fields=fields)
+        raise Invalid(N_("Please correct the highlighted fields."), fields=fields)
     return name, description
 
 
@@ -32,7 +32,7 @@ def get_project(owner_id: str, project_id: str) -> Project:
     """The owner's project; someone else's answers NotFound exactly like a missing one."""
     project = db.session.scalar(select(Project).where(Project.id == project_id, Project.owner_id == owner_id))
     if project is None:
-        raise NotFound("This project does not exist.")
+        raise NotFound(N_("This project does not exist."))
     return project
 
 

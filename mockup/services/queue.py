@@ -5,17 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import GENERATION_STATUSES, JOB_CUTOUT, JOB_EDIT, JOB_GENERATE, JOB_UPSCALE, Generation, User, utcnow
+from ..models import Generation, User, utcnow
 from .accounts import get_user
-from .execution import JOB_TABLES
-from .generations import PRIORITY_BATCH, PRIORITY_HIGH, PRIORITY_NORMAL, count_by_status
+from .generations import count_by_status
 
 RECENT = 100
-JOB_TYPES = (JOB_GENERATE, JOB_EDIT, JOB_UPSCALE, JOB_CUTOUT)
-PRIORITY_NAMES = {PRIORITY_HIGH: "high", PRIORITY_NORMAL: "normal", PRIORITY_BATCH: "batch"}
 
 
 @dataclass(frozen=True)
@@ -55,25 +52,3 @@ def queue_for(user_id: str) -> list[QueueEntry]:
 def totals_for(user_id: str) -> dict[str, int] | None:
     """Jobs per status over all users, for admins only."""
     return count_by_status() if get_user(user_id).is_admin else None
-
-
-def job_counts() -> dict[tuple[str, str], int]:
-    """Jobs of every table per (job type, status), every pair present, for the operators' metrics."""
-    counts = dict.fromkeys(((job_type, status) for job_type in JOB_TYPES for status in GENERATION_STATUSES), 0)
-    for table in JOB_TABLES:
-        rows = db.session.execute(select(table.job_type, table.status, func.count()).group_by(table.job_type, table.status))
-        counts.update({(job_type, status): count for job_type, status, count in rows})
-    return counts
-
-
-def waiting_by_priority() -> dict[str, int]:
-    """Waiting jobs of every table per priority name (high, normal, batch), every name present."""
-    counts = dict.fromkeys(PRIORITY_NAMES.values(), 0)
-    for table in JOB_TABLES:
-        rows = db.session.execute(
-            select(table.priority, func.count()).where(table.status == "queued").group_by(table.priority)
-        )
-        for priority, count in rows:
-            name = PRIORITY_NAMES.get(priority, str(priority))
-            counts[name] = counts.get(name, 0) + count
-    return counts

@@ -17,7 +17,7 @@ import jwt
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from ..errors import Unauthorized
+from ..errors import N_, Unauthorized
 from ..extensions import db
 from ..models import RefreshToken, User, utcnow
 from . import accounts
@@ -69,7 +69,7 @@ def login(email: str, password: str) -> SignIn:
     """Check the credentials and start an API sign-in."""
     user = accounts.authenticate(email, password)
     if user is None:
-        raise Unauthorized("The email or password is not correct.")
+        raise Unauthorized(N_("The email or password is not correct."))
     secret = secrets.token_urlsafe(32)
     row = RefreshToken(user_id=user.id, token_hash=_hash(secret), expires_at=utcnow() + REFRESH_TTL)
     db.session.add(row)

@@ -7,7 +7,7 @@ from io import BytesIO
 from PIL import Image
 
 from .. import storage
-from ..errors import Invalid, ServiceError
+from ..errors import N_, Invalid, ServiceError
 from ..imaging.formats import encode, thumbnail
 from ..imaging.intake import decode_upload
 
@@ -20,7 +20,7 @@ def decode(data: bytes | None, field: str, *, required: bool = True) -> Image.Im
     if not data:
         if data is None and not required:
             return None
-        raise Invalid("Choose an image file to upload.", fields={field: "Choose an image file."})
+        raise Invalid(N_("Choose an image file to upload."), fields={field: N_("Choose an image file.")})
     try:
         return decode_upload(data)
     except ServiceError as error:

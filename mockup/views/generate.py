@@ -97,7 +97,7 @@ def cancel(generation_id: str):
 @login_required
 def select(generation_id: str):
     form = SelectImageForm()
-    return perform(form, lambda: images.select_image(owner_id(), generation_id, form.image_id.data or ""),
+    return perform(form, lambda: image_jobs.select_image(owner_id(), generation_id, form.image_id.data or ""),
                    _("Candidate selected."), _back_to(generation_id))
 
 
