@@ -79,9 +79,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import users
+    from .cli import backup, users
 
     app.cli.add_command(users)
+    app.cli.add_command(backup)
 
 
 def register_jobs(app: Flask) -> None:

@@ -1,13 +1,27 @@
-"""Command-line tools: `flask users create EMAIL`."""
+"""Command-line tools: `flask users create EMAIL`, `flask backup create|restore PATH`."""
 from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
 
 import click
 from flask.cli import AppGroup
 
 from .errors import ServiceError
-from .services import accounts
+from .services import accounts, backup as backups
 
 users = AppGroup("users", help="Manage user accounts.")
+backup = AppGroup("backup", help="Save the database and DATA_DIR to one archive, or restore one.")
+
+
+@contextmanager
+def _refusal_as_message() -> Iterator[None]:
+    """A refused operation ends the command with its message (exit status 1), never a traceback."""
+    try:
+        yield
+    except ServiceError as error:
+        details = "; ".join(f"{field}: {message}" for field, message in error.fields.items())
+        raise click.ClickException(f"{error.message} {details}".strip()) from error
 
 
 @users.command("create")
@@ -17,9 +31,29 @@ users = AppGroup("users", help="Manage user accounts.")
 @click.password_option(help="Prompted for when not given.")
 def create_user(email: str, name: str, admin: bool, password: str) -> None:
     """Create a user account."""
-    try:
+    with _refusal_as_message():
         user = accounts.register(email, password, name or email.split("@")[0], is_admin=admin)
-    except ServiceError as error:
-        details = "; ".join(f"{field}: {message}" for field, message in error.fields.items())
-        raise click.ClickException(f"{error.message} {details}".strip()) from error
     click.echo(f"Created user {user.email} ({user.id}).")
+
+
+@backup.command("create")
+@click.argument("path", type=click.Path(dir_okay=False))
+def create_backup(path: str) -> None:
+    """Write a backup archive to PATH (a new file) while the app keeps running."""
+    with _refusal_as_message():
+        manifest = backups.create_backup(path)
+    click.echo(f"Backed up {_summary(manifest)} to {path}.")
+
+
+@backup.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+def restore_backup(path: str) -> None:
+    """Restore the archive at PATH into this installation, which must be empty (run `flask db upgrade` first)."""
+    with _refusal_as_message():
+        manifest = backups.restore_backup(path)
+    click.echo(f"Restored {_summary(manifest)} from {path} (made {manifest['created_at']}).")
+
+
+def _summary(manifest: dict) -> str:
+    rows = sum(table["rows"] for table in manifest["tables"].values())
+    return f"{rows} rows in {len(manifest['tables'])} tables and {len(manifest['files'])} files"
