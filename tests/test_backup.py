@@ -8,7 +8,12 @@ import hashlib
 import io
 import json
 import os
+import re
+import secrets
+import shlex
 import stat
+import subprocess
+import sys
 import tarfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +21,7 @@ from typing import Iterator
 
 import pytest
 import sqlalchemy
+import yaml
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import event, select
@@ -26,6 +32,7 @@ from mockup.models import Generation, User
 from mockup.services import edits, history, image_jobs, tokens
 
 from .conftest import AuthActions, base_config, drop_database, files_under, recreate_database
+from .fixtures_stack import ROOT
 from .studio import create_character, create_project, finished_generation, run_job
 
 PASSWORD = "correct horse"
@@ -260,3 +267,21 @@ def test_create_needs_a_migrated_database(app, tmp_path):
     refused = cli(app, "create", str(tmp_path / "backup.tar"))
     assert refused.exit_code == 1 and "flask db upgrade" in refused.output
     assert not (tmp_path / "backup.tar").exists()
+
+
+def test_the_scheduled_command_of_the_compose_file_runs_as_written(tmp_path, postgres_url):
+    """The crontab line in docker-compose.yml, minus `docker compose run`: the command web's container
+    runs, in web's environment (production settings, PostgreSQL), into the backups volume."""
+    compose = (ROOT / "docker-compose.yml").read_text()
+    line = re.search(r"docker compose run --rm -T web (flask .+ backup create) /backups/.+\.tar$", compose, re.M)
+    assert line and "backups:/backups" in yaml.safe_load(compose)["x-app"]["volumes"]
+    data_dir = tmp_path / "data"
+    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATA_DIR": str(data_dir),
+           "DATABASE_URL": postgres_url, "METRICS_DIR": str(tmp_path / "metrics"), "LOG_FORMAT": "json",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run(["flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    archive = tmp_path / "mockup-2026-12-01.tar"
+    done = subprocess.run([*shlex.split(line.group(1)), str(archive)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Backed up 0 rows in" in done.stdout and tarfile.is_tarfile(archive)
