@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import click
 from flask.cli import AppGroup
@@ -36,24 +36,26 @@ def create_user(email: str, name: str, admin: bool, password: str) -> None:
     click.echo(f"Created user {user.email} ({user.id}).")
 
 
+ARCHIVE = click.Path(dir_okay=False)
+
+
 @backup.command("create")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=ARCHIVE)
 def create_backup(path: str) -> None:
     """Write a backup archive to PATH (a new file) while the app keeps running."""
-    with _refusal_as_message():
-        manifest = backups.create_backup(path)
-    click.echo(f"Backed up {_summary(manifest)} to {path}.")
+    _run(backups.create_backup, path, "Backed up {summary} to {path}.")
 
 
 @backup.command("restore")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=ARCHIVE)
 def restore_backup(path: str) -> None:
     """Restore the archive at PATH into this installation, which must be empty (run `flask db upgrade` first)."""
+    _run(backups.restore_backup, path, "Restored {summary} from {path} (made {created_at}).")
+
+
+def _run(operation: Callable[[str], dict], path: str, done: str) -> None:
     with _refusal_as_message():
-        manifest = backups.restore_backup(path)
-    click.echo(f"Restored {_summary(manifest)} from {path} (made {manifest['created_at']}).")
-
-
-def _summary(manifest: dict) -> str:
+        manifest = operation(path)
     rows = sum(table["rows"] for table in manifest["tables"].values())
-    return f"{rows} rows in {len(manifest['tables'])} tables and {len(manifest['files'])} files"
+    summary = f"{rows} rows in {len(manifest['tables'])} tables and {len(manifest['files'])} files"
+    click.echo(done.format(summary=summary, path=path, created_at=manifest["created_at"]))
