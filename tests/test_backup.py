@@ -285,3 +285,18 @@ def test_the_scheduled_command_of_the_compose_file_runs_as_written(tmp_path, pos
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "Backed up 0 rows in" in done.stdout and tarfile.is_tarfile(archive)
+
+
+@pytest.mark.parametrize("manifest", [{"format": 2, "tables": {}, "files": {}}, {"format": 1}, ["not", "an", "object"],
+                                      {"format": 1, "tables": {"users": "x"}, "files": {}}])
+def test_an_archive_with_a_foreign_manifest_is_refused(tmp_path, manifest):
+    path = tmp_path / "odd.tar"
+    data = json.dumps(manifest).encode()
+    with tarfile.open(path, "w") as tar:
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    with installation(tmp_path / "empty") as app:
+        before, after, message = before_and_after(app, path)
+    assert "format" in message or "damaged" in message
+    assert after == before

@@ -34,7 +34,8 @@ from ..models import utcnow
 
 FORMAT = 1
 MANIFEST = "manifest.json"
-EMPTY_ONLY = "A backup is restored into an empty installation only (a new database after `flask db upgrade`, and an empty DATA_DIR)."
+EMPTY_ONLY = ("A backup is restored into an empty installation only (a new database after `flask db upgrade`, "
+              "and an empty DATA_DIR).")
 
 
 def create_backup(path: str) -> dict[str, Any]:
@@ -182,14 +183,23 @@ def _manifest(archive: tarfile.TarFile) -> dict[str, Any]:
         manifest = json.loads(archive.extractfile(MANIFEST).read())
     except (KeyError, AttributeError, ValueError):
         raise Invalid("This archive has no readable manifest.json; it is not a Mockup Studio backup.") from None
-    if manifest.get("format") != FORMAT:
-        raise Invalid(f"This backup has format {manifest.get('format')!r}; this version reads format {FORMAT}.")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise Invalid(f"This backup has format {found!r}; this version reads format {FORMAT}.")
+    if not _lists_tables_and_files(manifest):
+        raise Invalid("The backup's manifest.json lacks its tables or files; the archive is damaged.")
     if set(manifest["tables"]) != set(db.metadata.tables):
         raise Invalid("The backup's tables are not this version's tables.")
     strays = [rel for rel in manifest["files"] if not storage.is_stored_file(rel)]
     if strays:
         raise Invalid(f"The backup names files outside DATA_DIR's stored folders: {', '.join(strays[:3])}.")
     return manifest
+
+
+def _lists_tables_and_files(manifest: dict[str, Any]) -> bool:
+    tables, files = manifest.get("tables"), manifest.get("files")
+    return isinstance(tables, dict) and isinstance(files, dict) and all(
+        isinstance(table, dict) and {"rows", "sha256"} <= set(table) for table in tables.values())
 
 
 # -- restoring
