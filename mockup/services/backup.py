@@ -66,7 +66,7 @@ def restore_backup(path: str) -> dict[str, Any]:
     try:
         with tarfile.open(path, "r:") as archive:
             manifest = _manifest(archive)
-            _refuse_unless_empty(manifest["alembic_revision"])
+            _refuse_unless_empty(manifest.get("alembic_revision"))
             tables = {name: _rows(_member(archive, _table_member(name), table["sha256"]))
                       for name, table in manifest["tables"].items()}
             with storage.staged() as staging:
@@ -205,7 +205,7 @@ def _lists_tables_and_files(manifest: dict[str, Any]) -> bool:
 # -- restoring
 
 
-def _refuse_unless_empty(revision: str) -> None:
+def _refuse_unless_empty(revision: str | None) -> None:
     here = _revision(db.session.connection())
     if here is None:
         raise Conflict(f"This database has no schema yet; run `flask db upgrade` first. {EMPTY_ONLY}")
