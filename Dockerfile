@@ -27,10 +27,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     HOST=0.0.0.0 \
     PORT=8000
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/mockup mockup \
- && mkdir /data /metrics && chown mockup:mockup /data /metrics
+ && mkdir /data /metrics /backups && chown mockup:mockup /data /metrics /backups
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
-# The code stays owned by root: the app can write only to /data (and its metrics to /metrics).
+# The code stays owned by root: the app can write only to /data (its metrics to /metrics, `flask backup`
+# archives to /backups).
 COPY . .
 RUN python -m compileall -q mockup config.py wsgi.py
 USER mockup

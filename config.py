@@ -2,15 +2,24 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
-DEV_SECRET_KEY = "dev-only-not-secret"
+DEV_SECRET_KEY = "dev-only-not-secret"  # tests only (APP_ENV=testing); every other mode needs a key
 SAFE_ENVIRONMENTS = {"development", "testing"}
 LOG_FORMATS = {"json", "text"}
+SECRET_KEY_MIN_BYTES = 32
+# Example keys shipped in this repository that are long enough to pass the length check; anyone can read
+# them, so they sign nothing (tests/test_keys.py finds every SECRET_KEY value in the repository).
+EXAMPLE_SECRET_KEYS = {"change-me-to-64-random-hex-characters"}
+MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_hex(32))'"
+# Who may read /metrics when METRICS_ALLOW is unset: this machine and the private networks (the team's LAN,
+# the compose network Prometheus scrapes from).
+DEFAULT_METRICS_ALLOW = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
 
 
 class ConfigError(RuntimeError):
@@ -56,6 +65,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),
         "FORCE_HTTPS": _bool(env.get("FORCE_HTTPS")),
         "CORS_ORIGINS": _list(env.get("CORS_ORIGINS", "")),
+        "METRICS_ALLOW": _networks(env.get("METRICS_ALLOW", DEFAULT_METRICS_ALLOW)),
         "JOB_WORKERS": int(env.get("JOB_WORKERS", "3")),
         "QUEUE_LIMIT": int(env.get("QUEUE_LIMIT", "100")),
         # The Celery time limit of one job; its lease is far shorter and renewed by the heartbeat while it
@@ -72,6 +82,14 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         "LOG_FORMAT": env.get("LOG_FORMAT", "text" if app_env == "development" else "json"),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
     }
+
+
+def _networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated CIDRs (a bare address is a network of one)."""
+    try:
+        return tuple(ipaddress.ip_network(item) for item in _list(value))
+    except ValueError as error:
+        raise ConfigError(f"METRICS_ALLOW must be comma-separated networks such as 10.0.0.0/8: {error}.") from None
 
 
 def _metrics_dir(configured: str, data_dir: Path) -> str:
@@ -95,18 +113,35 @@ def service_from_argv(argv: Sequence[str]) -> str:
 
 
 def check(config: Mapping) -> None:
-    """Refuse to start with a missing or development SECRET_KEY outside development and tests, or with
-    logs in a format nothing reads."""
+    """Refuse to start with a SECRET_KEY anyone could know or guess, or with logs in a format nothing
+    reads."""
     if config["LOG_FORMAT"] not in LOG_FORMATS:
         raise ConfigError(f"LOG_FORMAT must be one of {sorted(LOG_FORMATS)}, not {config['LOG_FORMAT']!r}.")
     if not 0 < config["JOB_HEARTBEAT_S"] < config["JOB_LEASE_S"]:
         raise ConfigError(f"JOB_HEARTBEAT_S ({config['JOB_HEARTBEAT_S']}) must be positive and shorter than "
                           f"JOB_LEASE_S ({config['JOB_LEASE_S']}), or running jobs would lose their lease.")
-    if config["APP_ENV"] not in SAFE_ENVIRONMENTS and config["SECRET_KEY"] in {"", DEV_SECRET_KEY}:
-        raise ConfigError(
-            "SECRET_KEY is missing or left at its development value; set a long random SECRET_KEY "
-            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
-        )
+    problem = secret_key_problem(config["SECRET_KEY"], config["APP_ENV"])
+    if problem:
+        raise ConfigError(f"SECRET_KEY {problem}; make one with: {MAKE_A_KEY}")
+
+
+def secret_key_problem(key: str, app_env: str) -> str | None:
+    """Why a SECRET_KEY may not sign this app's sessions and tokens, or None. Only tests run on the fixed
+    development key; `./dev run` (development) makes a random key, and any key it is given will do there;
+    every other environment needs a long random one."""
+    if app_env == "testing":
+        return None
+    if not key:
+        return "is missing"
+    if app_env in SAFE_ENVIRONMENTS:
+        return None
+    if key == DEV_SECRET_KEY or key in EXAMPLE_SECRET_KEYS:
+        return "is an example value shipped with Mockup Studio, so anyone can know it"
+    if len(key.encode("utf-8")) < SECRET_KEY_MIN_BYTES:
+        return f"is shorter than {SECRET_KEY_MIN_BYTES} bytes"
+    if len(set(key)) == 1:
+        return "is one character repeated"
+    return None
 
 
 def _database_url(url: str, data_dir: Path) -> str:

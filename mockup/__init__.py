@@ -35,7 +35,8 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     config.check(app.config)
-    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or config.DEV_SECRET_KEY
+    if app.config["APP_ENV"] == "testing":  # the one mode that may run on a fixed key (config.check)
+        app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or config.DEV_SECRET_KEY
     logging_setup.init_app(app)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
@@ -79,9 +80,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import users
+    from .cli import backup, users
 
     app.cli.add_command(users)
+    app.cli.add_command(backup)
 
 
 def register_jobs(app: Flask) -> None:

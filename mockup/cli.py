@@ -1,13 +1,27 @@
-"""Command-line tools: `flask users create EMAIL`."""
+"""Command-line tools: `flask users create EMAIL`, `flask backup create|restore PATH`."""
 from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import click
 from flask.cli import AppGroup
 
 from .errors import ServiceError
-from .services import accounts
+from .services import accounts, backup as backups
 
 users = AppGroup("users", help="Manage user accounts.")
+backup = AppGroup("backup", help="Save the database and DATA_DIR to one archive, or restore one.")
+
+
+@contextmanager
+def _refusal_as_message() -> Iterator[None]:
+    """A refused operation ends the command with its message (exit status 1), never a traceback."""
+    try:
+        yield
+    except ServiceError as error:
+        details = "; ".join(f"{field}: {message}" for field, message in error.fields.items())
+        raise click.ClickException(f"{error.message} {details}".strip()) from error
 
 
 @users.command("create")
@@ -17,9 +31,31 @@ users = AppGroup("users", help="Manage user accounts.")
 @click.password_option(help="Prompted for when not given.")
 def create_user(email: str, name: str, admin: bool, password: str) -> None:
     """Create a user account."""
-    try:
+    with _refusal_as_message():
         user = accounts.register(email, password, name or email.split("@")[0], is_admin=admin)
-    except ServiceError as error:
-        details = "; ".join(f"{field}: {message}" for field, message in error.fields.items())
-        raise click.ClickException(f"{error.message} {details}".strip()) from error
     click.echo(f"Created user {user.email} ({user.id}).")
+
+
+ARCHIVE = click.Path(dir_okay=False)
+
+
+@backup.command("create")
+@click.argument("path", type=ARCHIVE)
+def create_backup(path: str) -> None:
+    """Write a backup archive to PATH (a new file) while the app keeps running."""
+    _run(backups.create_backup, path, "Backed up {summary} to {path}.")
+
+
+@backup.command("restore")
+@click.argument("path", type=ARCHIVE)
+def restore_backup(path: str) -> None:
+    """Restore the archive at PATH into this installation, which must be empty (run `flask db upgrade` first)."""
+    _run(backups.restore_backup, path, "Restored {summary} from {path} (made {created_at}).")
+
+
+def _run(operation: Callable[[str], dict], path: str, done: str) -> None:
+    with _refusal_as_message():
+        manifest = operation(path)
+    rows = sum(table["rows"] for table in manifest["tables"].values())
+    summary = f"{rows} rows in {len(manifest['tables'])} tables and {len(manifest['files'])} files"
+    click.echo(done.format(summary=summary, path=path, created_at=manifest["created_at"]))

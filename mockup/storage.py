@@ -58,6 +58,30 @@ def metrics_value_files(metrics_dir: str) -> list[str]:
     return [str(path) for path in Path(metrics_dir).glob("*/*.db")]
 
 
+# The folders holding what users made; everything else in DATA_DIR (the SQLite file, `./dev run`'s key,
+# beat's schedule) belongs to the installation.
+STORED_AREAS = ("uploads", "generations", "upscaled", "characters")
+_TEMPORARY = ".tmp-"  # write_atomic's unfinished files
+
+
+def stored_files() -> list[str]:
+    """Every finished file users' work left in DATA_DIR (relative paths, sorted): what a backup keeps and
+    what an installation must not have before a restore."""
+    base = root()
+    found = []
+    for area in STORED_AREAS:
+        for folder, _, names in os.walk(base / area):
+            found += [os.path.relpath(os.path.join(folder, name), base) for name in names
+                      if not name.startswith(_TEMPORARY)]
+    return sorted(Path(rel).as_posix() for rel in found)
+
+
+def is_stored_file(rel: str) -> bool:
+    """Whether a relative path names a file in one of the areas (a backup's file list is checked with it)."""
+    parts = PurePosixPath(rel).parts
+    return len(parts) > 1 and parts[0] in STORED_AREAS and ".." not in parts
+
+
 def bytes_used() -> int:
     """Bytes of every file under DATA_DIR, for the operators' metrics."""
     return _folder_bytes(root())
@@ -155,7 +179,7 @@ def write_atomic(rel: str, data: bytes) -> Path:
     path = resolve(rel)
     with _disk_full_is_unavailable():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TEMPORARY, suffix=path.suffix)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shlex
+import secrets
 import shutil
 import ssl
 import subprocess
@@ -91,7 +92,7 @@ def dotenv(tmp_path, postgres_url, redis_url) -> dict[str, str]:
     data_dir.mkdir()
     return {
         **os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
-        "APP_ENV": "production", "SECRET_KEY": "deploy-test-secret", "DATA_DIR": str(data_dir),
+        "APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATA_DIR": str(data_dir),
         "METRICS_DIR": str(tmp_path / "metrics"), "DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "MOCKUP_ENGINE": "local", "GEMINI_API_KEY": "",
         "LOG_FORMAT": "json",
     }
@@ -377,7 +378,7 @@ def proxy(dotenv, tmp_path) -> Iterator[Proxy]:
 def _answers(url: str, certificate: Path) -> bool:
     try:
         return requests.get(url, verify=str(certificate), timeout=5).status_code == 200
-    except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow to answer while it starts
+    except requests.RequestException:  # refused or, on a busy machine, slow: ask again until the deadline
         return False
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 
 import bcrypt
 from flask import current_app
@@ -17,8 +18,6 @@ BCRYPT_COST = 12  # tests lower it through the BCRYPT_COST config key
 PASSWORD_MIN, PASSWORD_MAX = 8, 64
 # bcrypt only reads 72 bytes; a longer password would be silently truncated, so refuse it clearly.
 BCRYPT_MAX_BYTES = 72
-# Checked against when the email is unknown, so a login takes as long for a missing account.
-_DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(4))
 
 
 def normalize_email(email: str) -> str:
@@ -36,9 +35,19 @@ def password_problem(password: str) -> str | None:
     return None
 
 
+def _cost() -> int:
+    return current_app.config.get("BCRYPT_COST", BCRYPT_COST)
+
+
 def hash_password(password: str) -> str:
-    cost = current_app.config.get("BCRYPT_COST", BCRYPT_COST)
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(cost)).decode("ascii")
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(_cost())).decode("ascii")
+
+
+@lru_cache
+def _dummy_hash(cost: int) -> str:
+    """Checked against when the email is unknown, at the cost of real hashes, so that a sign-in takes as
+    long for a missing account as for a wrong password. Made once per cost: hashing costs what checking does."""
+    return bcrypt.hashpw(b"not anyone's password", bcrypt.gensalt(cost)).decode("ascii")
 
 
 def _check_password(password: str, password_hash: str) -> bool:
@@ -73,11 +82,11 @@ def register(email: str, password: str, name: str, *, is_admin: bool = False) ->
 
 
 def authenticate(email: str, password: str) -> User | None:
+    """The account for this email and password, or None. Exactly one bcrypt check of the configured cost
+    either way, so the time does not tell whether the email has an account."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None:
-        _check_password(password, _DUMMY_HASH.decode("ascii"))
-        return None
-    return user if _check_password(password, user.password_hash) else None
+    matches = _check_password(password, user.password_hash if user else _dummy_hash(_cost()))
+    return user if user and matches else None
 
 
 def get_user(user_id: str) -> User:
