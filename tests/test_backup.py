@@ -33,7 +33,8 @@ from mockup.services import edits, history, image_jobs, tokens
 
 from .conftest import AuthActions, base_config, drop_database, files_under, recreate_database
 from .fixtures_stack import ROOT
-from .studio import create_character, create_project, finished_generation, run_job
+from .factories import create_character, create_project, finished_generation
+from .job_runner import run_job
 
 PASSWORD = "correct horse"
 

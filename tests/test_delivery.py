@@ -389,7 +389,7 @@ def test_the_mac_override_leaves_the_worker_to_the_mac_and_publishes_the_servers
         assert "@postgres:5432/mockup" in environment["DATABASE_URL"] and environment["REDIS_URL"] == "redis://redis:6379/0"
         # The Mac's folders replace docker-compose.yml's volumes (same targets), so web and worker share them.
         targets = {volume.rsplit(":", 1)[1] for volume in volumes}
-        assert targets == {volume.rsplit(":", 1)[1] for volume in SERVICES[service]["volumes"]} == {"/data", "/metrics"}
+        assert targets == {volume.rsplit(":", 1)[1] for volume in SERVICES[service]["volumes"]} == {"/data", "/metrics", "/backups"}
         assert (environment["DATA_DIR"], environment["METRICS_DIR"]) == ("/data", "/metrics")
     example = (ROOT / ".env.example").read_text()
     for variable in set(re.findall(r"\$\{(\w+)", (ROOT / "docker-compose.mac.yml").read_text())):
@@ -417,7 +417,7 @@ def test_dev_worker_runs_the_apps_jobs_with_the_settings_of_dotenv(tmp_path, pos
     for entry in ROOT.iterdir():
         if entry.name not in {".env", ".git", "data"}:
             (checkout / entry.name).symlink_to(entry)
-    settings = {"APP_ENV": "production", "SECRET_KEY": "worker-test-secret", "DATA_DIR": str(tmp_path / "data"),
+    settings = {"APP_ENV": "production", "SECRET_KEY": os.urandom(32).hex(), "DATA_DIR": str(tmp_path / "data"),
                 "METRICS_DIR": str(tmp_path / "metrics"), "DATABASE_URL": postgres_url, "REDIS_URL": redis_url,
                 "MOCKUP_ENGINE": "local", "GEMINI_API_KEY": "", "LOG_FORMAT": "json"}
     (checkout / ".env").write_text("# as docker compose reads it\n" + "".join(
