@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
-from flask import Flask
+from flask import Flask, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
@@ -40,12 +40,35 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
+    register_hooks(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     register_jobs(app)
     return app
+
+
+def register_hooks(app: Flask) -> None:
+    """Every app-wide request hook, here in one place. Registered before the extensions: Flask runs
+    after_request hooks in reverse order, so file_policy runs after Talisman's hook and may override its
+    page policy, and the access line is written last, with the final status and headers."""
+    from . import security
+    from .views.common import layout_context
+
+    app.before_request(logging_setup.start_request)
+    app.after_request(logging_setup.finish_request)
+    app.after_request(security.file_policy)
+    app.before_request(_start_embedded_runner)
+    app.context_processor(layout_context)
+
+
+def _start_embedded_runner() -> None:
+    # Started by the first request rather than by create_app, so `flask db upgrade` on an empty
+    # database does not start a runner that reads tables which do not exist yet.
+    runner = current_app.extensions.get("embedded_runner")
+    if runner is not None:
+        runner.ensure_started()
 
 
 def register_extensions(app: Flask) -> None:
@@ -62,9 +85,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from . import api
-    from .views import auth, characters, generate, history, metrics, projects, system
+    from .views import account, auth, characters, generate, history, images, metrics, projects, queue, system
 
-    for module in (auth, projects, characters, generate, history, system, metrics, api):
+    for module in (auth, account, projects, characters, generate, images, history, queue, system, metrics, api):
         app.register_blueprint(module.bp)
 
 
@@ -93,7 +116,4 @@ def register_jobs(app: Flask) -> None:
     from .jobs.embedded import EmbeddedRunner
 
     runner = EmbeddedRunner(app, app.config["JOB_WORKERS"], autostart=app.config["EMBEDDED_RUNNER_AUTOSTART"])
-    app.extensions["embedded_runner"] = runner
-    # Started by the first request rather than here, so `flask db upgrade` on an empty database
-    # does not start a runner that reads tables which do not exist yet.
-    app.before_request(runner.ensure_started)
+    app.extensions["embedded_runner"] = runner  # started by the first request (register_hooks)

@@ -14,7 +14,7 @@ from mockup.models import HistoryEntry
 from .conftest import snapshot
 from .studio import create_character, create_project, finished_generation, location
 
-HTML_BLUEPRINTS = {"auth", "projects", "characters", "generate", "history"}
+HTML_BLUEPRINTS = {"auth", "account", "projects", "characters", "generate", "images", "history", "queue"}
 # Routes outside the HTML side, each covered by its own tests.
 ELSEWHERE = {"api", "system", "metrics", "static"}
 PUBLIC = {"auth.login", "auth.register"}

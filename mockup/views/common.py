@@ -141,5 +141,5 @@ def uploaded(field) -> bytes | None:
 
 
 def layout_context() -> dict:
-    """What base.html needs on every page (registered app-wide by the auth blueprint)."""
+    """What base.html needs on every page (registered app-wide by the factory's register_hooks)."""
     return {"current_locale": str(get_locale() or "en"), "languages": LANGUAGES}
