@@ -5,6 +5,8 @@ from pathlib import Path
 from typing import Mapping
 
 from flask import Flask, current_app
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
@@ -92,12 +94,18 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .api import register_app_handlers
-    from .views.errors import register
+    """The HTML error pages app-wide; the api blueprint answers what its views raise with its own JSON
+    handlers (api/errors.py), which Flask prefers to these."""
+    from .api import errors as api_errors
+    from .errors import ServiceError
+    from .views import errors as pages
 
-    register(app)
-    # After the HTML handlers: the API's app-level handlers answer /api paths and pass the rest to them.
-    register_app_handlers(app)
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        # Routing errors (an unknown path, a wrong method) reach no blueprint: the path says the medium.
+        return api_errors.http_error(error) if api_errors.is_api_request() else pages.http_error(error)
+
+    app.register_error_handler(ServiceError, pages.service_error)
+    app.register_error_handler(HTTPException, http_error)
 
 
 def register_commands(app: Flask) -> None:

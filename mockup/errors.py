@@ -58,11 +58,3 @@ class Unavailable(ServiceError):
     code = "UNAVAILABLE"
     status = 503
     retry_after = 30
-
-
-class Processing(ServiceError):
-    """Not an error: the result is being made (a 2K upscale); ask again after `retry_after` seconds."""
-
-    code = "PROCESSING"
-    status = 202
-    retry_after = 2

@@ -11,6 +11,7 @@ from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 
 from .extensions import limiter
+from .i18n import N_
 from .services.accounts import normalize_email
 
 # Pages load scripts, styles and images only from this app and no page runs inline script. The one
@@ -42,7 +43,7 @@ CORS_EXPOSED = ["Location", "Retry-After"]
 # API together (shared scopes); successful sign-ins are not counted.
 FAILED_LOGINS = "10 per 15 minutes"
 FAILED_LOGIN_STATUSES = frozenset({401, 422})
-FAILED_LOGIN_MESSAGE = "Too many failed sign-ins. Please wait 15 minutes and try again."
+FAILED_LOGIN_MESSAGE = N_("Too many failed sign-ins. Please wait 15 minutes and try again.")
 
 F = TypeVar("F", bound=Callable)
 

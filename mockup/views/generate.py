@@ -3,19 +3,35 @@ self-refreshing status fragment, its input images, retrying, canceling and selec
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import login_required
 
 from ..extensions import limiter
 from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
+from ..http.files import send_stored, stored_type
 from ..models import utcnow
 from ..services import generations, history, images, projects
-from .common import owner_id, perform, render_form, run_form, send_stored, stored_type, uploaded
-from .messages import engine_error
+from .common import owner_id, perform, render_form, run_form, uploaded
 
 bp = Blueprint("generate", __name__)
 
 INPUT_PATHS = {"source": "source_path", "character": "character_path", "texture": "texture_path"}
+
+# A failed generation is explained by its error code, so the explanation is in the user's language
+# whatever words the engine used (the engine's own sentence is shown beside it as a detail).
+ENGINE_ERRORS = {
+    "API_RATE_LIMIT": _l("The image service is busy right now. Please try again in a minute."),
+    "INVALID_IMAGE": _l("The image service could not use one of the uploaded images. "
+                        "Try a clearer photo or a different file."),
+    "CONTENT_POLICY": _l("The image service refused this request under its content policy. "
+                         "Try a different image or prompt."),
+    "TIMEOUT": _l("The image service took too long to answer. Please try again."),
+    "UNKNOWN": _l("Something went wrong while making the mockup. Please try again."),
+}
+
+
+def engine_error(code: str | None) -> str:
+    return str(ENGINE_ERRORS.get(code or "UNKNOWN", ENGINE_ERRORS["UNKNOWN"]))
 
 
 @bp.route("/projects/<project_id>/generate", methods=["GET", "POST"])

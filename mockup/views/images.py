@@ -2,18 +2,19 @@
 made by a background job the first time), editing a region, saving it to the history, deleting it."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext, gettext as _
 from flask_login import login_required
 
-from ..errors import Processing, Unavailable
+from ..errors import Unavailable
 from ..extensions import limiter
 from ..forms import ButtonForm, EditForm, NoteForm
+from ..http.files import send_stored
+from ..http.retry import retry_after
 from ..imaging.formats import MIME_TYPES
 from ..models import JOB_CUTOUT, JOB_UPSCALE
 from ..services import edits, history, image_jobs, images
-from .common import owner_id, perform, render_form, run_form, send_stored, uploaded
-from .messages import translate
+from .common import owner_id, perform, render_form, run_form, uploaded
 
 bp = Blueprint("images", __name__, url_prefix="/images")
 
@@ -81,24 +82,28 @@ def download(image_id: str):
 @login_required
 def download_variant(image_id: str, variant: str):
     """The 2K or transparent file. Until it exists: a page that refreshes itself (no script needed), or
-    with `?check=1` a JSON status that static/app.js polls to show progress on the button."""
+    with `?check=1` the status fragment static/app.js polls to show progress on the button."""
     if variant not in VARIANTS:
         abort(404)
     checking = request.args.get("check") == "1"
     try:
-        file = image_jobs.download_result(owner_id(), image_id, VARIANTS[variant], request.args.get("format", "png"))
-    except Processing as pending:
-        if checking:
-            return jsonify(status="processing"), 202, {"Retry-After": str(pending.retry_after)}
-        image = images.get_image(owner_id(), image_id)
-        return render_template("images/preparing.html", image=image, variant=variant), 202
+        result = image_jobs.download_result(owner_id(), image_id, VARIANTS[variant], request.args.get("format", "png"))
     except Unavailable as failure:
         if checking:
-            return jsonify(status="failed", message=translate(failure.message)), 503
+            return _download_status("failed", 503, message=gettext(failure.message))
         raise
+    if isinstance(result, image_jobs.Pending):
+        if checking:
+            return _download_status("processing", 202, retry_after(result.retry_after))
+        page = render_template("images/preparing.html", image=images.get_image(owner_id(), image_id), variant=variant)
+        return page, 202, retry_after(result.retry_after)
     if checking:
-        return jsonify(status="ready")
-    return send_stored(file.path, file.mimetype, download_name=file.filename)
+        return _download_status("ready", 200)
+    return send_stored(result.path, result.mimetype, download_name=result.filename)
+
+
+def _download_status(status: str, code: int, headers: dict[str, str] | None = None, message: str = ""):
+    return render_template("images/_download_status.html", status=status, message=message), code, headers or {}
 
 
 @bp.post("/<image_id>/history")
