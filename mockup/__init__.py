@@ -4,7 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping
 
-from flask import Flask
+from flask import Flask, current_app
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
@@ -41,12 +43,35 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
+    register_hooks(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     register_jobs(app)
     return app
+
+
+def register_hooks(app: Flask) -> None:
+    """Every app-wide request hook, here in one place. Registered before the extensions: Flask runs
+    after_request hooks in reverse order, so file_policy runs after Talisman's hook and may override its
+    page policy, and the access line is written last, with the final status and headers."""
+    from . import security
+    from .views.common import layout_context
+
+    app.before_request(logging_setup.start_request)
+    app.after_request(logging_setup.finish_request)
+    app.after_request(security.file_policy)
+    app.before_request(_start_embedded_runner)
+    app.context_processor(layout_context)
+
+
+def _start_embedded_runner() -> None:
+    # Started by the first request rather than by create_app, so `flask db upgrade` on an empty
+    # database does not start a runner that reads tables which do not exist yet.
+    runner = current_app.extensions.get("embedded_runner")
+    if runner is not None:
+        runner.ensure_started()
 
 
 def register_extensions(app: Flask) -> None:
@@ -64,19 +89,25 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from . import api
-    from .views import auth, characters, generate, history, metrics, projects, system
+    from .views import account, auth, characters, generate, history, images, metrics, projects, queue, system
 
-    for module in (auth, projects, characters, generate, history, system, metrics, api):
+    for module in (auth, account, projects, characters, generate, images, history, queue, system, metrics, api):
         app.register_blueprint(module.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .api import register_app_handlers
-    from .views.errors import register
+    """The HTML error pages app-wide; the api blueprint answers what its views raise with its own JSON
+    handlers (api/errors.py), which Flask prefers to these."""
+    from .api import errors as api_errors
+    from .errors import ServiceError
+    from .views import errors as pages
 
-    register(app)
-    # After the HTML handlers: the API's app-level handlers answer /api paths and pass the rest to them.
-    register_app_handlers(app)
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        # Routing errors (an unknown path, a wrong method) reach no blueprint: the path says the medium.
+        return api_errors.http_error(error) if api_errors.is_api_request() else pages.http_error(error)
+
+    app.register_error_handler(ServiceError, pages.service_error)
+    app.register_error_handler(HTTPException, http_error)
 
 
 def register_commands(app: Flask) -> None:
@@ -100,7 +131,4 @@ def register_jobs(app: Flask) -> None:
         app.extensions["job_runner"] = CeleryRunner(celery)
         return
     runner = EmbeddedRunner(app, app.config["JOB_WORKERS"], autostart=app.config["EMBEDDED_RUNNER_AUTOSTART"])
-    app.extensions["embedded_runner"] = app.extensions["job_runner"] = runner
-    # Started by the first request rather than here, so `flask db upgrade` on an empty database
-    # does not start a runner that reads tables which do not exist yet.
-    app.before_request(runner.ensure_started)
+    app.extensions["embedded_runner"] = app.extensions["job_runner"] = runner  # started by the first request (register_hooks)

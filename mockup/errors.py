@@ -77,13 +77,6 @@ class Unavailable(ServiceError):
     retry_after = 30
 
 
-class Processing(ServiceError):
-    """Not an error: the result is being made (a 2K upscale); ask again after `retry_after` seconds."""
-
-    code = "PROCESSING"
-    status = 202
-    retry_after = 2
-
 
 class JobFailed(ServiceError):
     """A job's work that failed: `code` is a job error code (above), `message` a sentence a designer

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -19,7 +19,6 @@ from .models import Character
 from .services import accounts
 from .services.generations import PROMPT_MAX
 from .services.history import NOTE_MAX
-from .views.messages import translate
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 2000
@@ -38,7 +37,7 @@ def valid_password(form: FlaskForm, field) -> None:
     """The accounts service's password rule (8-64 characters, at most 72 bytes for bcrypt)."""
     problem = accounts.password_problem(field.data or "")
     if problem:
-        raise ValidationError(translate(problem))
+        raise ValidationError(gettext(problem))
 
 
 def _required() -> InputRequired:

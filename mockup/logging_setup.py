@@ -124,14 +124,12 @@ def formatter(settings: Mapping[str, Any]) -> logging.Formatter:
 
 
 def init_app(app: Flask) -> None:
-    """Stamp records, log to stderr in LOG_FORMAT (under TESTING pytest's capture is the handler), and
-    give every request an id. Called before the extensions bind, so the id exists before they log."""
+    """Stamp records and log to stderr in LOG_FORMAT (under TESTING pytest's capture is the handler).
+    Called before the extensions bind; the factory's register_hooks adds start_request/finish_request."""
     if not isinstance(logging.getLogRecordFactory(), _StampingFactory):
         logging.setLogRecordFactory(_StampingFactory(logging.getLogRecordFactory()))
     if not app.testing:
         _log_to_stderr(app.config)
-    app.before_request(_start_request)
-    app.after_request(_finish_request)
 
 
 def _log_to_stderr(settings: Mapping[str, Any]) -> None:
@@ -153,13 +151,14 @@ def _keep_our_logging(**_kwargs: Any) -> None:
     with their own text format: create_app has configured logging by the time they start."""
 
 
-def _start_request() -> None:
+def start_request() -> None:
+    """Give every request an id (the one a proxy sent when it is well formed)."""
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     g.request_id = incoming if _WELL_FORMED_ID.fullmatch(incoming) else uuid.uuid4().hex
     g.request_started = time.perf_counter()
 
 
-def _finish_request(response: Response) -> Response:
+def finish_request(response: Response) -> Response:
     """The access line, after the view (so it knows the status and the user) and with the request id
     sent back, so that a user's bug report can quote it."""
     response.headers[REQUEST_ID_HEADER] = g.request_id

@@ -49,9 +49,8 @@ F = TypeVar("F", bound=Callable)
 
 
 def init_security(app: Flask) -> None:
-    """Add the security headers to every response and CORS to the API (called by create_app)."""
-    # Registered before Talisman's hook so that it runs after it (Flask runs them in reverse).
-    app.after_request(_file_policy)
+    """Add the security headers to every response and CORS to the API (called by create_app; the
+    factory's register_hooks adds file_policy before this, so that it runs after Talisman's hook)."""
     # One Talisman per app rather than an unbound one in extensions.py: it keeps its settings (and the
     # app) on the instance, so a shared instance would mix up the apps a test process creates.
     app.extensions["talisman"] = Talisman(
@@ -74,7 +73,7 @@ def init_security(app: Flask) -> None:
         }})
 
 
-def _file_policy(response: Response) -> Response:
+def file_policy(response: Response) -> Response:
     """Only HTML pages get the page policy; every other response gets the strictest one."""
     if response.mimetype != "text/html":
         response.headers["Content-Security-Policy"] = FILE_CSP

@@ -136,26 +136,31 @@
   });
 
   /* 2K and transparent downloads are made by a background job the first time: the link polls the
-     download route's JSON check, shows progress in its own label, and downloads when the file is ready. */
+     download route's status fragment (?check=1, templates/images/_download_status.html), shows progress
+     in its own label, and downloads when the file is ready. */
   function prepare(link, label) {
     var check = link.href + (link.href.indexOf("?") < 0 ? "?" : "&") + "check=1";
-    fetch(check, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) { return response.json(); })
-      .then(function (result) {
-        if (result.status === "ready") {
+    fetch(check, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        var result = new DOMParser().parseFromString(html, "text/html").getElementById("download-status");
+        var status = result ? result.getAttribute("data-status") : null;
+        if (status === "ready") {
           link.textContent = label;
           link.removeAttribute("aria-busy");
           window.location.href = link.href;
-        } else if (result.status === "failed") {
+        } else if (status === "failed") {
           link.textContent = label;
           link.removeAttribute("aria-busy");
           var note = document.createElement("span");
           note.className = "download-error";
           note.setAttribute("role", "alert");
-          note.textContent = result.message;
+          note.textContent = result.textContent;
           link.after(note);
-        } else {
+        } else if (status === "processing") {
           setTimeout(function () { prepare(link, label); }, PREPARE_POLL_MS);
+        } else {
+          window.location.href = link.href; // signed out or an error page: let the browser show it
         }
       })
       .catch(function () { window.location.href = link.href; });

@@ -15,7 +15,7 @@ from .conftest import snapshot
 from .factories import create_character, create_project, finished_generation
 from .studio import location
 
-HTML_BLUEPRINTS = {"auth", "projects", "characters", "generate", "history"}
+HTML_BLUEPRINTS = {"auth", "account", "projects", "characters", "generate", "images", "history", "queue"}
 # Routes outside the HTML side, each covered by its own tests.
 ELSEWHERE = {"api", "system", "metrics", "static"}
 PUBLIC = {"auth.login", "auth.register"}

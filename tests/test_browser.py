@@ -160,6 +160,16 @@ def test_make_a_mockup_in_the_browser(server, page):
     page.wait_for_function("[...document.querySelectorAll('.history img')].every(img => img.complete && img.naturalWidth > 0)")
     shot(page, "07-history")
 
+    # The transparent PNG is made by a background job: the button shows progress, then downloads.
+    prepared = page.locator(".history-entry a[href*='/download/transparent']")
+    with page.expect_download(timeout=60_000) as download_info:
+        prepared.click()
+        assert prepared.get_attribute("aria-busy") == "true" and prepared.inner_text() == "Cutting out…"
+    download = download_info.value
+    assert download.suggested_filename.endswith("_transparent.png")
+    assert Image.open(download.path()).mode == "RGBA"
+    assert prepared.inner_text() == "PNG" and prepared.get_attribute("aria-busy") is None
+
     page.click(".subnav >> text=Overview")
     shot(page, "08-project")
     page.goto(f"{server}/account")

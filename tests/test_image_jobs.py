@@ -62,12 +62,13 @@ def test_the_real_upscale_makes_a_2048_px_file_and_the_second_download_uses_it(a
     assert the_job(app, image_id, JOB_UPSCALE).attempts == 1
 
 
-def test_2k_download_waits_for_the_job_with_a_page_and_a_json_check(app, client, candidates):
+def test_2k_download_waits_for_the_job_with_a_page_and_a_status_check(app, client, candidates):
     _, (image_id, _) = candidates
     page = client.get(f"/images/{image_id}/download/2k")
     assert page.status_code == 202 and 'http-equiv="refresh"' in page.get_data(as_text=True)
     check = client.get(f"/images/{image_id}/download/2k?check=1")
-    assert check.status_code == 202 and check.get_json() == {"status": "processing"}
+    assert check.status_code == 202 and check.mimetype == "text/html" and check.headers["Retry-After"] == "2"
+    assert 'data-status="processing"' in check.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(ImageJob.status)) == "queued"  # one job, joined by both calls
 
@@ -83,7 +84,8 @@ def test_a_failing_upscale_program_is_a_clear_job_error(app, client, candidates,
     job = the_job(app, image_id, JOB_UPSCALE)
     assert job.error_message == "The 2K upscale program failed (exit code 1)."
     check = client.get(f"/images/{image_id}/download/2k?check=1")
-    assert check.status_code == 503 and check.get_json()["status"] == "failed"
+    assert check.status_code == 503 and 'data-status="failed"' in check.get_data(as_text=True)
+    assert "The 2K upscale program failed (exit code 1)." in check.get_data(as_text=True)
     assert the_job(app, image_id, JOB_UPSCALE).status == "queued"  # asking again tries again
     with app.app_context():
         assert db.session.get(ImageRow, image_id).upscaled_path is None
@@ -93,6 +95,8 @@ def test_transparent_download_cuts_the_product_out(app, client, candidates):
     _, (image_id, _) = candidates
     assert client.get(f"/images/{image_id}/download/transparent?check=1").status_code == 202
     assert run_image_job(app, the_job(app, image_id, JOB_CUTOUT).id) == "succeeded"
+    ready = client.get(f"/images/{image_id}/download/transparent?check=1")
+    assert ready.status_code == 200 and 'data-status="ready"' in ready.get_data(as_text=True)
     response = client.get(f"/images/{image_id}/download/transparent")
     assert response.status_code == 200 and "_transparent.png" in response.headers["Content-Disposition"]
     alpha = np.asarray(Image.open(io.BytesIO(response.data)).getchannel("A"))

@@ -22,5 +22,7 @@ def test_polling_and_images_are_not_limited_but_pages_are(app, client, auth):
     ]
     for _ in range(15):
         assert all(client.get(url).status_code == 200 for url in exempt)
-    statuses = [client.get(f"/projects/{project_id}").status_code for _ in range(61)]
-    assert statuses[0] == 200 and statuses[-1] == 429
+    responses = [client.get(f"/projects/{project_id}") for _ in range(61)]
+    assert responses[0].status_code == 200 and responses[-1].status_code == 429
+    # The 429 page says when to come back, like the API's 429 (issue 15).
+    assert responses[-1].mimetype == "text/html" and 1 <= int(responses[-1].headers["Retry-After"]) <= 60

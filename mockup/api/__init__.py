@@ -3,6 +3,5 @@
 Importing the route modules attaches their views to the blueprint."""
 from . import auth, characters, generations, history, images, openapi, projects  # noqa: F401
 from .blueprint import bp
-from .errors import register_app_handlers
 
-__all__ = ["bp", "register_app_handlers"]
+__all__ = ["bp"]

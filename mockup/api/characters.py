@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
+from ..http.files import send_stored
 from ..imaging.formats import MIME_TYPES
 from ..services import characters
-from ..views.common import send_stored
 from . import serializers
 from .blueprint import bp
 from .parsing import require_multipart, upload

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
+from ..http.files import send_stored
+from ..http.retry import retry_after
 from ..imaging.formats import MIME_TYPES
-from ..errors import Processing
 from ..models import JOB_UPSCALE
 from ..services import image_jobs, images
-from ..views.common import send_stored
 from . import serializers
 from .blueprint import bp
 from .security import login_required, owner_id
@@ -43,11 +43,10 @@ def download_image(image_id: str) -> ResponseReturnValue:
 @login_required
 def download_image_2k(image_id: str) -> ResponseReturnValue:
     """The 2K file once it exists; until then 202 with Retry-After (the first call starts the upscale)."""
-    try:
-        file = image_jobs.download_result(owner_id(), image_id, JOB_UPSCALE, request.args.get("format", "png"))
-    except Processing as pending:
-        return jsonify(status="processing"), 202, {"Retry-After": str(pending.retry_after)}
-    return send_stored(file.path, file.mimetype, download_name=file.filename)
+    result = image_jobs.download_result(owner_id(), image_id, JOB_UPSCALE, request.args.get("format", "png"))
+    if isinstance(result, image_jobs.Pending):
+        return jsonify(status="processing"), 202, retry_after(result.retry_after)
+    return send_stored(result.path, result.mimetype, download_name=result.filename)
 
 
 @bp.delete("/images/<image_id>")

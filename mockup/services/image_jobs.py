@@ -12,7 +12,7 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from .. import jobs, storage
-from ..errors import Processing, Unavailable
+from ..errors import Unavailable
 from ..extensions import db
 from ..imaging.formats import encode
 from ..imaging.matting import cut_out
@@ -20,6 +20,9 @@ from ..imaging.upscale import get_upscaler, upscale_to_2k
 from ..jobs import PRIORITY_BATCH, PRIORITY_NORMAL
 from ..models import JOB_CUTOUT, JOB_UPSCALE, Image as ImageRow, ImageJob
 from .images import Download, converted, get_candidate, get_image
+
+# How soon a client asks again about a file being made (a 2K upscale takes a few seconds).
+PENDING_RETRY_AFTER_S = 2
 
 
 @dataclass(frozen=True)
@@ -89,9 +92,16 @@ def request_upscale_in_background(owner_id: str, image_id: str) -> None:
 SUFFIXES = {JOB_UPSCALE: "_2k", JOB_CUTOUT: "_transparent"}
 
 
-def download_result(owner_id: str, image_id: str, job_type: str, fmt: str | None = "png") -> Download:
+@dataclass(frozen=True)
+class Pending:
+    """Not a failure: the file is being made; ask again after `retry_after` seconds."""
+
+    retry_after: int = PENDING_RETRY_AFTER_S
+
+
+def download_result(owner_id: str, image_id: str, job_type: str, fmt: str | None = "png") -> Download | Pending:
     """The finished 2K or cut-out file in the asked format. Until it exists the first call starts the job
-    and every call answers Processing; a failed job reports its error once and is queued again."""
+    and every call answers Pending; a failed job reports its error once (Unavailable) and is queued again."""
     image = get_image(owner_id, image_id)
     rel = result_path(image, job_type)
     if rel is not None:
@@ -101,7 +111,7 @@ def download_result(owner_id: str, image_id: str, job_type: str, fmt: str | None
     request(owner_id, image.id, job_type)
     if failure:
         raise Unavailable(failure)
-    raise Processing("The image is being prepared. Please try again in a moment.")
+    return Pending()
 
 
 @dataclass

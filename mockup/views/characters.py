@@ -7,9 +7,10 @@ from flask_login import login_required
 
 from ..extensions import limiter
 from ..forms import ButtonForm, CharacterForm
+from ..http.files import send_stored
 from ..imaging.formats import MIME_TYPES
 from ..services import characters, projects
-from .common import owner_id, perform, render_form, run_form, send_stored, uploaded
+from .common import owner_id, perform, render_form, run_form, uploaded
 
 bp = Blueprint("characters", __name__)
 

@@ -1,22 +1,20 @@
 """What every HTML view shares: running a form against a service, turning a service's refusal into
-form errors, safe redirects, and sending stored image files."""
+form errors, and safe redirects."""
 from __future__ import annotations
 
-import mimetypes
 from dataclasses import dataclass
 from typing import Callable, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from .. import storage
 from ..errors import NotFound, ServiceError
 from ..forms import AppForm
+from ..http.retry import retry_after_error
 from ..i18n import LANGUAGES
-from .messages import translate
 
 T = TypeVar("T")
 
@@ -38,17 +36,12 @@ def apply_service_error(form: AppForm, error: ServiceError) -> None:
     for name, message in error.fields.items():
         field = form._fields.get(name)
         if field is not None:
-            field.errors = [*field.errors, translate(message)]
+            field.errors = [*field.errors, gettext(message)]
             shown.add(message)
     if error.message not in shown:
-        form.form_errors.append(translate(error.message))
+        form.form_errors.append(gettext(error.message))
     form.status = error.status
-    form.headers = retry_headers(error)
-
-
-def retry_headers(error: ServiceError) -> dict[str, str]:
-    retry_after = getattr(error, "retry_after", None)
-    return {"Retry-After": str(retry_after)} if retry_after else {}
+    form.headers = retry_after_error(error)
 
 
 def run_form(form: AppForm, action: Callable[[], T]) -> Done[T] | None:
@@ -110,36 +103,11 @@ def redirect_to_next(default_endpoint: str) -> Response:
     return redirect(safe_next(request.values.get("next")) or url_for(default_endpoint), 303)
 
 
-def send_stored(rel: str | None, mimetype: str, download_name: str | None = None) -> Response:
-    """Send a file from DATA_DIR; a download when download_name is given. Only services hand us `rel`,
-    after they checked the owner, so this never sees a path a user typed."""
-    if not storage.exists(rel):
-        abort(404)
-    response = send_file(
-        storage.resolve(rel), mimetype=mimetype, as_attachment=download_name is not None,
-        download_name=download_name, conditional=True,
-    )
-    # Private: these are one team's designs; shared caches must not keep them. Revalidated every time
-    # (a cheap 304 thanks to the ETag) so a deleted image disappears at once.
-    response.cache_control.public = False
-    response.cache_control.private = True
-    response.cache_control.no_cache = True
-    # nosniff and the sandboxing Content-Security-Policy of every non-HTML response come from
-    # mockup/security.py, so a stored file opened directly can never run as a page.
-    return response
-
-
-def stored_type(rel: str | None) -> str:
-    """The Content-Type of a stored file whose format varies (inputs are kept as JPEG or PNG, see
-    services/uploads.store_source), read from the extension storage gave it when it encoded the file."""
-    return mimetypes.guess_type(rel or "")[0] or "application/octet-stream"
-
-
 def uploaded(field) -> bytes | None:
     """The bytes of a file field, or None when no file was chosen; the services judge the content."""
     return field.data.read() if field.data else None
 
 
 def layout_context() -> dict:
-    """What base.html needs on every page (registered app-wide by the auth blueprint)."""
+    """What base.html needs on every page (registered app-wide by the factory's register_hooks)."""
     return {"current_locale": str(get_locale() or "en"), "languages": LANGUAGES}

@@ -1,26 +1,25 @@
-"""Error pages for the HTML side."""
+"""Error pages for the HTML side (registered app-wide by the factory's register_errorhandlers)."""
 from __future__ import annotations
 
-from flask import Flask, render_template
-from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from flask import render_template
+from flask_babel import gettext
+from werkzeug.exceptions import HTTPException
 
 from ..errors import ServiceError
-from .messages import translate
+from ..http.retry import retry_after_error
+
+PageReply = tuple[str, int, dict[str, str]]
 
 
-def register(app: Flask) -> None:
-    @app.errorhandler(RequestEntityTooLarge)
-    def too_large(error):
-        message = _("The file is too large. Upload images of at most 10 MB.")
-        return render_template("error.html", status=413, message=message), 413
+def service_error(error: ServiceError) -> PageReply:
+    return _page(error.status, gettext(error.message), retry_after_error(error))
 
-    @app.errorhandler(ServiceError)
-    def service_error(error: ServiceError):
-        headers = {"Retry-After": str(error.retry_after)} if hasattr(error, "retry_after") else {}
-        message = translate(error.message)
-        return render_template("error.html", status=error.status, message=message), error.status, headers
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        return render_template("error.html", status=error.code, message=error.description), error.code
+def http_error(error: HTTPException) -> PageReply:
+    status = error.code or 500
+    message = gettext("The file is too large. Upload images of at most 10 MB.") if status == 413 else gettext(error.description)
+    return _page(status, message, retry_after_error(error))
+
+
+def _page(status: int, message: str, headers: dict[str, str]) -> PageReply:
+    return render_template("error.html", status=status, message=message), status, headers

@@ -1,24 +1,37 @@
-"""Making mockups: the generate form, a generation's page with its self-refreshing status fragment, and
-the generated images (view, select, download, delete, edit a region)."""
+"""Making mockups: the generate form, and under /generations a generation's page with its
+self-refreshing status fragment, its input images, retrying, canceling and selecting a candidate."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import login_required
 
-from ..errors import Processing, Unavailable
 from ..extensions import limiter
-from ..forms import ButtonForm, EditForm, GenerateForm, NoteForm, SelectImageForm
-from ..imaging.formats import MIME_TYPES
-from ..models import JOB_CUTOUT, JOB_UPSCALE, utcnow
-from ..services import edits, generations, history, image_jobs, images, projects
-from ..services import queue as queue_service
-from .common import owner_id, perform, render_form, run_form, send_stored, stored_type, uploaded
-from .messages import engine_error, translate
+from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
+from ..http.files import send_stored, stored_type
+from ..models import utcnow
+from ..services import generations, history, images, projects
+from .common import owner_id, perform, render_form, run_form, uploaded
 
 bp = Blueprint("generate", __name__)
 
 INPUT_PATHS = {"source": "source_path", "character": "character_path", "texture": "texture_path"}
+
+# A failed generation is explained by its error code, so the explanation is in the user's language
+# whatever words the engine used (the engine's own sentence is shown beside it as a detail).
+ENGINE_ERRORS = {
+    "API_RATE_LIMIT": _l("The image service is busy right now. Please try again in a minute."),
+    "INVALID_IMAGE": _l("The image service could not use one of the uploaded images. "
+                        "Try a clearer photo or a different file."),
+    "CONTENT_POLICY": _l("The image service refused this request under its content policy. "
+                         "Try a different image or prompt."),
+    "TIMEOUT": _l("The image service took too long to answer. Please try again."),
+    "UNKNOWN": _l("Something went wrong while making the mockup. Please try again."),
+}
+
+
+def engine_error(code: str | None) -> str:
+    return str(ENGINE_ERRORS.get(code or "UNKNOWN", ENGINE_ERRORS["UNKNOWN"]))
 
 
 @bp.route("/projects/<project_id>/generate", methods=["GET", "POST"])
@@ -99,100 +112,3 @@ def select(generation_id: str):
     form = SelectImageForm()
     return perform(form, lambda: image_jobs.select_image(owner_id(), generation_id, form.image_id.data or ""),
                    _("Candidate selected."), _back_to(generation_id))
-
-
-def _image_context(image_id: str) -> dict:
-    """What an image's page shows: the image, the chain of edits that led to it, the edits made from it."""
-    chain = edits.lineage(owner_id(), image_id)
-    shown = chain[-1]
-    return {
-        "image": shown, "generation": shown.generation, "project": shown.generation.project,
-        "chain": chain, "edits": edits.edits_of(owner_id(), shown.id),
-        "saved": history.saved_image_ids(owner_id(), [shown.id]), "note_form": NoteForm(formdata=None),
-    }
-
-
-@bp.get("/images/<image_id>")
-@login_required
-def image(image_id: str):
-    return render_template("generate/image.html", form=EditForm(formdata=None), **_image_context(image_id))
-
-
-@bp.post("/images/<image_id>/edit")
-@login_required
-def edit(image_id: str):
-    """The region editor's form: the instruction and the painted mask; on success the new edit's page."""
-    shown = images.get_image(owner_id(), image_id)
-    form = EditForm()
-    done = run_form(form, lambda: edits.submit_edit(
-        owner_id(), shown.generation_id, shown.id, form.prompt.data, mask_png=uploaded(form.mask)))
-    if done:
-        return redirect(url_for("generate.generation", generation_id=done.value.id), 303)
-    return render_form("generate/image.html", form, **_image_context(image_id))
-
-
-@bp.get("/images/<image_id>/file")
-@login_required
-@limiter.exempt
-def image_file(image_id: str):
-    return send_stored(images.get_image(owner_id(), image_id).path, MIME_TYPES["png"])
-
-
-@bp.get("/images/<image_id>/thumbnail")
-@login_required
-@limiter.exempt
-def image_thumbnail(image_id: str):
-    return send_stored(images.get_image(owner_id(), image_id).thumbnail_path, MIME_TYPES["jpeg"])
-
-
-@bp.get("/images/<image_id>/download")
-@login_required
-def download(image_id: str):
-    """`?format=png|jpeg|webp`, sent as an attachment named after project, mode, generation and candidate."""
-    file = images.download(owner_id(), image_id, request.args.get("format", "png"))
-    return send_stored(file.path, file.mimetype, download_name=file.filename)
-
-
-@bp.get("/queue")
-@login_required
-def queue():
-    """Your jobs with their place in the queue (an admin sees everyone's, and the totals)."""
-    return render_template("generate/queue.html", entries=queue_service.queue_for(owner_id()),
-                           totals=queue_service.totals_for(owner_id()))
-
-
-# The prepared versions of an image: each made by a background job the first time it is asked for.
-VARIANTS = {"2k": JOB_UPSCALE, "transparent": JOB_CUTOUT}
-
-
-@bp.get("/images/<image_id>/download/<variant>")
-@login_required
-def download_variant(image_id: str, variant: str):
-    """The 2K or transparent file. Until it exists: a page that refreshes itself (no script needed), or
-    with `?check=1` a JSON status that static/app.js polls to show progress on the button."""
-    if variant not in VARIANTS:
-        abort(404)
-    checking = request.args.get("check") == "1"
-    try:
-        file = image_jobs.download_result(owner_id(), image_id, VARIANTS[variant], request.args.get("format", "png"))
-    except Processing as pending:
-        if checking:
-            return jsonify(status="processing"), 202, {"Retry-After": str(pending.retry_after)}
-        image = images.get_image(owner_id(), image_id)
-        return render_template("generate/preparing.html", image=image, variant=variant), 202
-    except Unavailable as failure:
-        if checking:
-            return jsonify(status="failed", message=translate(failure.message)), 503
-        raise
-    if checking:
-        return jsonify(status="ready")
-    return send_stored(file.path, file.mimetype, download_name=file.filename)
-
-
-@bp.post("/images/<image_id>/delete")
-@login_required
-def delete_image(image_id: str):
-    # The image's own page is gone afterwards, so the way back is always its generation's page.
-    generation_id = images.get_image(owner_id(), image_id).generation_id
-    return perform(ButtonForm(), lambda: images.delete_image(owner_id(), image_id),
-                   _("Image deleted."), _back_to(generation_id))

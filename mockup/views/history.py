@@ -1,28 +1,15 @@
-"""The project history: saving an image to it, the list, removing an entry."""
+"""The project history: the list and removing an entry (images are saved to it from /images)."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from ..forms import ButtonForm, NoteForm
-from ..services import history, images, projects
+from ..forms import ButtonForm
+from ..services import history, projects
 from .common import owner_id, perform
 
 bp = Blueprint("history", __name__)
-
-
-@bp.post("/images/<image_id>/history")
-@login_required
-def save(image_id: str):
-    form = NoteForm()
-    # Looked up first so that someone else's image is a 404 before the note is even validated,
-    # and so that the generation page is known as the place to go back to.
-    generation_id = images.get_image(owner_id(), image_id).generation_id
-    return perform(form, lambda: history.save_to_history(owner_id(), image_id, form.note.data or ""),
-                   lambda saved: _("Saved to the project history.") if saved[1]
-                   else _("This image is already in the project history."),
-                   url_for("generate.generation", generation_id=generation_id))
 
 
 @bp.get("/projects/<project_id>/history")

@@ -1,0 +1,33 @@
+"""Sending a stored file, the same way to pages and the API."""
+from __future__ import annotations
+
+import mimetypes
+
+from flask import Response, abort, send_file
+
+from .. import storage
+
+
+def send_stored(rel: str | None, mimetype: str, download_name: str | None = None) -> Response:
+    """Send a file from DATA_DIR; a download when download_name is given. Only services hand us `rel`,
+    after they checked the owner, so this never sees a path a user typed."""
+    if not storage.exists(rel):
+        abort(404)
+    response = send_file(
+        storage.resolve(rel), mimetype=mimetype, as_attachment=download_name is not None,
+        download_name=download_name, conditional=True,
+    )
+    # Private: these are one team's designs; shared caches must not keep them. Revalidated every time
+    # (a cheap 304 thanks to the ETag) so a deleted image disappears at once.
+    response.cache_control.public = False
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    # nosniff and the sandboxing Content-Security-Policy of every non-HTML response come from
+    # mockup/security.py, so a stored file opened directly can never run as a page.
+    return response
+
+
+def stored_type(rel: str | None) -> str:
+    """The Content-Type of a stored file whose format varies (inputs are kept as JPEG or PNG, see
+    services/uploads.store_source), read from the extension storage gave it when it encoded the file."""
+    return mimetypes.guess_type(rel or "")[0] or "application/octet-stream"
