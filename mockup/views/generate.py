@@ -10,7 +10,7 @@ from ..extensions import limiter
 from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
 from ..http.files import send_stored, stored_type
 from ..models import utcnow
-from ..services import generations, history, images, projects
+from ..services import generations, history, image_jobs, projects
 from .common import owner_id, perform, render_form, run_form, uploaded
 
 bp = Blueprint("generate", __name__)
