@@ -24,6 +24,7 @@ from ..extensions import db
 from ..imaging import regions
 from ..imaging.formats import encode, thumbnail
 from ..imaging.matting import cut_out
+from ..imaging.structure import StructureCheck, character_region, structure_score
 from ..models import JOB_EDIT, JOB_GENERATE, Generation, Image as ImageRow, ImageJob, new_id, utcnow
 
 log = logging.getLogger(__name__)
@@ -166,14 +167,31 @@ def finish(table: type[JobTable], job_id: str, attempt: int, **values) -> bool:
 
 def _encoded_outputs(generation: Generation, result: GenerationResult) -> list[tuple[ImageRow, bytes, bytes]]:
     outputs = []
+    checks = structure_checks(generation, result.images)
     for index, image in enumerate(result.images):
         rel = storage.output(generation.owner_id, generation.project_id, generation.id, index)
+        check = checks[index]
         row = ImageRow(
             id=new_id(), generation_id=generation.id, index=index, width=image.width, height=image.height,
             format="png", has_alpha=image.mode == "RGBA", path=rel, thumbnail_path=storage.thumbnail(rel),
+            structure_score=check.score if check else None, structure_warning=bool(check and check.warning),
         )
         outputs.append((row, encode(image, "png"), thumbnail(image)))
     return outputs
+
+
+def structure_checks(generation: Generation, images: list[Image.Image]) -> list[StructureCheck | None]:
+    """The structure check of each candidate against its source, outside the part meant to change: the
+    edit's region, or the character's on the source product (None for sketch to real, whose result is
+    meant to differ from its drawing)."""
+    if generation.job_type != JOB_EDIT and generation.mode != "ip-change":
+        return [None] * len(images)
+    source = _load(generation.source_path)
+    if generation.job_type == JOB_EDIT:
+        excluded = regions.selected(_edit_mask(generation.edit_region, source.size))
+    else:
+        excluded = character_region(source)
+    return [structure_score(source, image, excluded) for image in images]
 
 
 def _succeed(generation: Generation, attempt: int, result: GenerationResult) -> str:
