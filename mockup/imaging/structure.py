@@ -8,7 +8,8 @@ one), then scores three things outside the region that was meant to change, each
 
 - shape: the product's edges in the source are found again in the aligned result, and the result has
   no strong edges the source lacks;
-- colour: CIEDE2000 distance of the smoothed colours, so a hue change counts even where lightness stays;
+- colour: CIEDE2000 distance of the smoothed colours, so a hue change counts even where lightness stays,
+  and the brightness ratio, so a dark product relit counts too;
 - framing: how far the alignment had to move the picture's corners. The few percent a model crops or
   scales to fit an aspect ratio are free; a turned, shrunk or reframed product is not.
 
@@ -210,12 +211,13 @@ def _register(src: np.ndarray, res: np.ndarray, keep: np.ndarray) -> np.ndarray 
     affine = _ecc(template, moving, identity, cv2.MOTION_AFFINE, mask)
     if affine is not None:
         candidates.append((affine, 1))
-    for start in [affine if affine is not None else identity, _feature_homography(src, res, mask)]:
-        if start is not None:
-            candidates.append((start, 2))
-            refined = _ecc(template, moving, start, cv2.MOTION_HOMOGRAPHY, mask)
-            if refined is not None:
-                candidates.append((refined, 2))
+    matched = _feature_homography(src, res, mask)
+    if matched is not None:
+        candidates.append((matched, 2))
+    for start in (affine if affine is not None else identity, matched):
+        refined = None if start is None else _ecc(template, moving, start, cv2.MOTION_HOMOGRAPHY, mask)
+        if refined is not None:
+            candidates.append((refined, 2))
     scored = [(_correlation(grey_template, grey_moving, warp, keep) - MODEL_MARGIN * freedom, warp)
               for warp, freedom in candidates]
     best_score, best = max(scored, key=lambda item: item[0])
