@@ -86,4 +86,4 @@ def test_each_candidate_shows_a_badge(app, client, auth):
         generation_id = generation.id
     page = client.get(f"/generations/{generation_id}/status").get_data(as_text=True)
     assert page.count("Product kept") + page.count("Product changed: check the shape") == 2
-    assert "A local preview is made on this server without AI" in page
+    assert "Local previews are made on this server without AI" in page
