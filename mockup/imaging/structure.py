@@ -32,6 +32,7 @@ WORK_SIDE = 256  # alignment and scoring run on copies this long: product shape 
 MIN_SIDE = 8  # an image smaller than this on either side has nothing to align
 WARNING_BELOW = 0.85  # calibrated: docs/PERFORMANCE.md, "Structure check" (kept >= 0.979, changed <= 0.719)
 EXCLUDE_GROWTH = 0.04  # the excluded region grows by this share of the long side (soft edges, glow)
+CHARACTER_GROWTH = 0.15  # a new character may reach this share of the old print's size beyond it
 EDGE_TOLERANCE_PX = 2  # at WORK_SIDE: an edge found this close in the other image still counts
 STRONG_EDGE = 0.25  # share of the strongest edges (99th percentile) that makes an edge worth matching
 WEAK_EDGE = 0.1  # ... and that is enough to match one
@@ -85,13 +86,15 @@ def structure_score(source: Image.Image, result: Image.Image,
 
 def character_region(source: Image.Image) -> np.ndarray:
     """Where the character sits on a product photo, for excluding it from an IP change's check: the
-    detected print's box (or the box the local engine would place a character in), at the source's size.
-    A box rather than the print's outline, because the new character may have another shape."""
+    detected print's box (or the box the local engine would place a character in), grown by
+    CHARACTER_GROWTH on each side, at the source's size. A generous box rather than the print's outline,
+    because the new character may have another shape and be drawn a little larger."""
     rgb = np.asarray(flatten(source))
     region = compose.detect_print_region(rgb)
     mask = np.zeros(rgb.shape[:2], bool)
     x0, y0, x1, y1 = region.box
-    mask[max(0, y0):max(0, y1), max(0, x0):max(0, x1)] = True
+    grow_x, grow_y = round(CHARACTER_GROWTH * (x1 - x0)), round(CHARACTER_GROWTH * (y1 - y0))
+    mask[max(0, y0 - grow_y):max(0, y1 + grow_y), max(0, x0 - grow_x):max(0, x1 + grow_x)] = True
     return mask
 
 
