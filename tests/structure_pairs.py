@@ -296,6 +296,8 @@ KEPT_CHANGES: dict[str, dict] = {
     "crop 5% centred": {"crop": (0.025, 0.025, 0.025, 0.025)},
     "crop 5% to 4:3": {"crop": (0.0, 0.025, 0.0, 0.025), "keep_crop_size": True},
     "crop 4% top, rescaled": {"crop": (0.02, 0.04, 0.0, 0.0)},
+    "crop 5% right, rescaled": {"crop": (0.0, 0.0, 0.05, 0.0)},
+    "crop 5% from a corner, rescaled": {"crop": (0.05, 0.05, 0.0, 0.0)},
     "other character": {"character": "next"},
     "other character, brighter, cropped": {"character": "next", "exposure": 1.05, "crop": (0.02, 0.0, 0.02, 0.0)},
 }
@@ -303,9 +305,11 @@ KEPT_CHANGES: dict[str, dict] = {
 CHANGED_CHANGES: dict[str, dict] = {
     "body widened 20%": {"widen": 1.2},
     "body widened 35%": {"widen": 1.35},
+    "turned 5 degrees": {"rotate": 5.0},
     "turned 8 degrees": {"rotate": 8.0},
     "turned 15 degrees": {"rotate": -15.0},
     "perspective": {"perspective": 0.25},
+    "shrunk 10%": {"scale": 0.9},
     "shrunk 15%": {"scale": 0.85},
     "shrunk 35%": {"scale": 0.65},
     "moved aside": {"centre": (0.38, 0.5)},

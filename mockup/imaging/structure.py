@@ -30,7 +30,7 @@ from mockup.imaging.formats import flatten
 
 WORK_SIDE = 256  # alignment and scoring run on copies this long: product shape needs no more
 MIN_SIDE = 8  # an image smaller than this on either side has nothing to align
-WARNING_BELOW = 0.85  # calibrated: docs/PERFORMANCE.md, "Structure check" (kept >= 0.979, changed <= 0.719)
+WARNING_BELOW = 0.85  # calibrated: docs/PERFORMANCE.md, "Structure check" (186 pairs: kept >= 0.979, changed <= 0.719)
 EXCLUDE_GROWTH = 0.04  # the excluded region grows by this share of the long side (soft edges, glow)
 CHARACTER_GROWTH = 0.15  # a new character may reach this share of the old print's size beyond it
 EDGE_TOLERANCE_PX = 2  # at WORK_SIDE: an edge found this close in the other image still counts
@@ -44,6 +44,7 @@ FREE_SCALE, FREE_STRETCH, FREE_TURN, FREE_SHIFT = 1.06, 1.06, 2.5, 0.035
 MOTION_RAMP = 1.8
 BACKDROP_TOLERANCE = 5.0  # Lab distance from the fitted backdrop at which a pixel is product
 MIN_COMPARED_SHARE = 0.02  # fewer pixels left to compare than this share of the frame: cannot judge
+START_SCALES = (0.95, 1.0, 1.05)  # axis scales tried for ECC's start (crops and rescales to fit a ratio)
 MODEL_MARGIN = 0.003  # correlation a freer alignment model must gain per step (identity, affine, homography)
 MIN_CORRELATION = 0.3  # below this no alignment was found: the images do not show the same thing
 ECC_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 100, 1e-5)
@@ -203,17 +204,20 @@ def _register(src: np.ndarray, res: np.ndarray, keep: np.ndarray) -> np.ndarray 
     edge maps, not grey levels: on a plain product over a graded backdrop, grey-level ECC settles on
     skewed fits that match the backdrop's shading instead of the product's outline.
 
-    Candidates: the identity, ECC's affine fit from it, ECC's homography refined from that, and ECC's
-    homography from the feature-matched one (when found). On a plain product ECC can wander along flat
+    Candidates: the identity, ECC's affine fits from it and from `_fit_start`, ECC's
+    homography refined from the better of those, and the feature-matched homography (when found) and
+    ECC's refinement of it. On a plain product ECC can wander along flat
     areas with little gain, so a freer model must beat a simpler one by MODEL_MARGIN in correlation."""
     template, moving = _alignment_map(src), _alignment_map(res)
     grey_template, grey_moving = _grey(src), _grey(res)
     mask = keep.astype(np.uint8)
     identity = np.eye(3, dtype=np.float32)
     candidates = [(identity, 0)]
-    affine = _ecc(template, moving, identity, cv2.MOTION_AFFINE, mask)
-    if affine is not None:
-        candidates.append((affine, 1))
+    affines = [_ecc(template, moving, start, cv2.MOTION_AFFINE, mask)
+               for start in (identity, _fit_start(template, moving, grey_template, grey_moving, keep))]
+    candidates += [(affine, 1) for affine in affines if affine is not None]
+    affine = max((warp for warp, freedom in candidates if freedom == 1),
+                 key=lambda warp: _correlation(grey_template, grey_moving, warp, keep), default=None)
     matched = _feature_homography(src, res, mask)
     if matched is not None:
         candidates.append((matched, 2))
@@ -227,16 +231,49 @@ def _register(src: np.ndarray, res: np.ndarray, keep: np.ndarray) -> np.ndarray 
     return best if best_score >= MIN_CORRELATION else None
 
 
+def _fit_start(template: np.ndarray, moving: np.ndarray, grey_template: np.ndarray, grey_moving: np.ndarray,
+               keep: np.ndarray) -> np.ndarray:
+    """A start for ECC from which the moves a model's fit to an aspect ratio makes are in its reach: each
+    scale of the axes in START_SCALES about the frame's centre, with the shift phase correlation of the
+    edge maps then finds, kept if it correlates best. ECC alone reaches a few pixels; a 5 % stretch of
+    a long straight edge moves it further."""
+    height, width = template.shape
+    best, best_score = np.eye(3, dtype=np.float32), -2.0
+    for sx in START_SCALES:
+        for sy in START_SCALES:
+            centre = np.array([[1, 0, width / 2], [0, 1, height / 2], [0, 0, 1]], np.float32)
+            scale = centre @ np.diag([sx, sy, 1.0]).astype(np.float32) @ np.linalg.inv(centre)
+            scaled = cv2.warpPerspective(moving, scale, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+            (dx, dy), _ = cv2.phaseCorrelate(template.astype(np.float64), scaled.astype(np.float64))
+            warp = (scale @ np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1]], np.float32)).astype(np.float32)
+            score = _correlation(grey_template, grey_moving, warp, keep)
+            if score > best_score:
+                best, best_score = warp, score
+    return best
+
+
 def _ecc(template: np.ndarray, moving: np.ndarray, start: np.ndarray, motion: int,
          mask: np.ndarray) -> np.ndarray | None:
-    """ECC's refinement of `start` as a 3x3 matrix, or None when it does not converge."""
+    """ECC's refinement of `start` as a 3x3 matrix, or None when it does not converge. It runs coarse
+    to fine (half size first), which widens its reach from a few pixels to about ten."""
+    half = np.diag([0.5, 0.5, 1.0]).astype(np.float32)
+    small = [cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) for image in (template, moving)]
+    small_mask = cv2.resize(mask, (small[0].shape[1], small[0].shape[0]), interpolation=cv2.INTER_NEAREST)
+    coarse = _ecc_step(*small, half @ start @ np.linalg.inv(half), motion, small_mask)
+    begin = start if coarse is None else np.linalg.inv(half) @ coarse @ half
+    return _ecc_step(template, moving, begin.astype(np.float32), motion, mask)
+
+
+def _ecc_step(template: np.ndarray, moving: np.ndarray, start: np.ndarray, motion: int,
+              mask: np.ndarray) -> np.ndarray | None:
     warp = start[:2].copy() if motion == cv2.MOTION_AFFINE else start.copy()
     try:
-        _, warp = cv2.findTransformECC(template, moving, warp, motion, ECC_CRITERIA, mask, 1)
+        _, warp = cv2.findTransformECC(template, moving, warp.astype(np.float32), motion, ECC_CRITERIA, mask, 1)
     except cv2.error:  # no gradient to follow, or the images do not overlap
         return None
     if motion == cv2.MOTION_AFFINE:
-        warp = np.vstack([warp, [0, 0, 1]]).astype(np.float32)
+        warp = np.vstack([warp, [0, 0, 1]])
+    warp = warp.astype(np.float32)
     return warp if np.all(np.isfinite(warp)) else None
 
 
