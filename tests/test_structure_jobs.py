@@ -87,3 +87,14 @@ def test_each_candidate_shows_a_badge(app, client, auth):
     page = client.get(f"/generations/{generation_id}/status").get_data(as_text=True)
     assert page.count("Product kept") + page.count("Product changed: check the shape") == 2
     assert "Local previews are made on this server without AI" in page
+
+
+def test_a_broken_check_stores_the_images_unchecked(app, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(execution, "structure_score", broken)
+    mug = structure_pairs.render(structure_pairs.BASES[1])
+    generation_id = _finished(app, "ip-change", source_image=_png(mug),
+                              character_image=png_bytes((200, 200), (250, 120, 160)))
+    assert _checks(app, generation_id) == [(None, False), (None, False)]

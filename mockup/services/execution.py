@@ -186,12 +186,16 @@ def structure_checks(generation: Generation, images: list[Image.Image]) -> list[
     meant to differ from its drawing)."""
     if generation.job_type != JOB_EDIT and generation.mode != "ip-change":
         return [None] * len(images)
-    source = _load(generation.source_path)
-    if generation.job_type == JOB_EDIT:
-        excluded = regions.selected(_edit_mask(generation.edit_region, source.size))
-    else:
-        excluded = character_region(source)
-    return [structure_score(source, image, excluded) for image in images]
+    try:
+        source = _load(generation.source_path)
+        if generation.job_type == JOB_EDIT:
+            excluded = regions.selected(_edit_mask(generation.edit_region, source.size))
+        else:
+            excluded = character_region(source)
+        return [structure_score(source, image, excluded) for image in images]
+    except Exception:  # a check that broke must not cost the designer the images: they are stored unchecked
+        log.exception("structure check of job %s failed; its images are stored without one", generation.id)
+        return [None] * len(images)
 
 
 def _succeed(generation: Generation, attempt: int, result: GenerationResult) -> str:
