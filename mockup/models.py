@@ -174,6 +174,9 @@ class Image(db.Model):
     thumbnail_path: Mapped[str] = mapped_column(String(255))
     upscaled_path: Mapped[Optional[str]] = mapped_column(String(255))
     cutout_path: Mapped[Optional[str]] = mapped_column(String(255))
+    # The structure check (imaging/structure.py): None where it does not apply (sketch to real).
+    structure_score: Mapped[Optional[float]] = mapped_column(Float)
+    structure_warning: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     generation: Mapped[Generation] = relationship(back_populates="images", foreign_keys=[generation_id])

@@ -22,7 +22,7 @@ SHAPES = {
     "project": {"id", "name", "description", "created_at", "updated_at", "image_count"},
     "character": {"id", "project_id", "name", "image_url", "thumbnail_url", "created_at"},
     "image": {"id", "generation_id", "index", "width", "height", "format", "has_alpha", "selected", "url",
-              "thumbnail_url", "download_url", "download_2k_url", "created_at"},
+              "thumbnail_url", "download_url", "download_2k_url", "checks", "created_at"},
     "generation": {"id", "project_id", "mode", "status", "error", "prompt", "preserve_structure",
                    "transparent_background", "parent_image_id", "images", "created_at", "started_at",
                    "finished_at", "queue_position"},

@@ -59,6 +59,7 @@ def image(row: Image) -> Json:
         "thumbnail_url": url_for("api.image_thumbnail", image_id=row.id),
         "download_url": url_for("api.download_image", image_id=row.id),
         "download_2k_url": url_for("api.download_image_2k", image_id=row.id),
+        "checks": {"structure": row.structure_score, "structure_warning": row.structure_warning},
         "created_at": timestamp(row.created_at),
     }
 

@@ -1,5 +1,5 @@
-"""Colour names in an edit instruction, in English and Korean (the UI's two languages), for the local
-engine's offline recolour. Korean adjectives take endings ("빨간색으로", "빨갛게"), so Korean words are
+"""Colour names and removal verbs in an edit instruction, in English and Korean (the UI's two
+languages), for the local engine's offline recolour and removal. Korean adjectives take endings ("빨간색으로", "빨갛게"), so Korean words are
 stems matched anywhere; English words must stand alone, so "red" never matches "reduce"."""
 from __future__ import annotations
 
@@ -33,6 +33,19 @@ _PATTERN = re.compile("|".join(
     [rf"\b{re.escape(word)}\b" for word in sorted(ENGLISH, key=len, reverse=True)]
     + [re.escape(stem) for stem in sorted(KOREAN, key=len, reverse=True)]
 ), re.IGNORECASE)
+
+
+# Verbs that ask for something to go. "remove the orange cat" names a colour only to say what goes.
+_REMOVAL = re.compile("|".join(
+    [rf"\b{word}\b" for word in ("remove", "erase", "delete", "get rid of", "take out", "take away",
+                                   "clean up", "paint out")]
+    + ["지워", "지우", "제거", "없애", "삭제", "빼줘", "빼 줘", "빼주"]
+), re.IGNORECASE)
+
+
+def asks_to_remove(instruction: str) -> bool:
+    """Whether the instruction asks for something to be taken away (English or Korean)."""
+    return _REMOVAL.search(instruction) is not None
 
 
 def named_colour(instruction: str) -> RGB | None:

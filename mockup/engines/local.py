@@ -5,8 +5,9 @@ preview" in the UI. It is honest about what it does: IP change really swaps the 
 the chosen character, and sketch to real really renders the sketch's own shapes. The candidates differ in
 placement and lighting (IP change) or in material and light (sketch), so choosing between them means
 something. The same request always gives the same pixels. The text prompt of a generation is not
-interpreted; an edit's instruction is read only for a colour name (recolour), anything else paints the
-region out (removal), and the two candidates are two honest variants of that one operation.
+interpreted; an edit's instruction is read only for a removal verb (paint out) or a colour name (recolour),
+anything else is refused with a sentence saying so, and the two candidates are two honest variants of
+that one operation.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageEnhance
 
 from mockup.engines.base import INVALID_IMAGE, EditRequest, EngineError, GenerationRequest, GenerationResult
-from mockup.engines.colour_words import named_colour
+from mockup.engines.colour_words import asks_to_remove, named_colour
 from mockup.imaging import compose, retouch, sketch
 from mockup.imaging.formats import flatten
 from mockup.imaging.matting import cut_out, foreground_alpha
@@ -24,6 +25,8 @@ from mockup.imaging.matting import cut_out, foreground_alpha
 OUTPUT_LONG_SIDE = 1024  # what Gemini returns at "1K"
 # Removal variants: Telea's method with a tight radius, then Navier-Stokes drawing from further out.
 REMOVALS = ((False, 5), (True, 9))
+UNSUPPORTED_EDIT = ("The local preview can only remove what is in the region (\"remove the logo\") or give it "
+                    "a named colour (\"make it blue\"); this instruction needs the AI engine.")
 TEXTURE_OPACITY = 0.25  # a hint of the reference material; the photo stays in charge
 
 
@@ -65,11 +68,20 @@ class LocalEngine:
         return GenerationResult(images=images)
 
     def edit(self, request: EditRequest) -> GenerationResult:
-        """Recolour the region when the instruction names a colour (candidate 1 repaints it in that
-        colour, candidate 2 tints it and keeps its lightness), else paint out what is there. Images come
-        back at the original's size; the job blends them in only inside the region."""
+        """Paint the region out when the instruction asks for something to go ("remove the orange cat"
+        is a removal, not an orange tint); recolour what it selects when it names a colour (candidate 1
+        repaints, candidate 2 tints and keeps the lightness). Anything else is beyond an offline engine
+        and fails with a sentence saying so. Images come back at the original's size; the job blends
+        them in only inside the region."""
+        if asks_to_remove(request.instruction):
+            return GenerationResult(images=[_removed(request, index) for index in range(request.candidates)])
         colour = named_colour(request.instruction)
-        return GenerationResult(images=[_edited(request, colour, index) for index in range(request.candidates)])
+        if colour is None:
+            raise EngineError(INVALID_IMAGE, UNSUPPORTED_EDIT)
+        return GenerationResult(images=[
+            retouch.recolour(request.image, request.mask, colour, keep_lightness=index % 2 == 1)
+            for index in range(request.candidates)
+        ])
 
     def _ip_change(self, request: GenerationRequest, source: Image.Image) -> list[Image.Image]:
         if request.character is None:
@@ -81,7 +93,7 @@ class LocalEngine:
         region = compose.detect_print_region(np.asarray(source))
         base = rgb
         if region.old_print is not None:
-            base = compose.remove_print(base, region.old_print)
+            base = compose.remove_print(base, region.old_print, region.product)
         if request.texture is not None:  # after the print is painted out, so its ghost is tinted too
             base = compose.texture_overlay(base, region.product, request.texture, TEXTURE_OPACITY)
         exposure = compose.exposure(base, region.product)
@@ -100,10 +112,8 @@ class LocalEngine:
         ]
 
 
-def _edited(request: EditRequest, colour: tuple[int, int, int] | None, index: int) -> Image.Image:
-    """One edit candidate: a recolour when a colour was named, else a removal."""
-    if colour is not None:
-        return retouch.recolour(request.image, request.mask, colour, keep_lightness=index % 2 == 1)
+def _removed(request: EditRequest, index: int) -> Image.Image:
+    """One removal candidate: each uses another inpainting variant."""
     navier_stokes, radius = REMOVALS[index % len(REMOVALS)]
     return retouch.remove(request.image, request.mask, navier_stokes=navier_stokes, radius=radius)
 

@@ -22,6 +22,7 @@ FALLBACK_SHARE = 0.45  # without a detected print, the character covers this sha
 PLAIN_BACKGROUND = (245, 245, 245)
 COLOUR_FLOOR = 25.0  # Lab distance from the body colour that counts as fully "print-like"
 EDGE_FLOOR = 30.0  # blurred Sobel response of Lab lightness that counts as fully "print-like"
+PRINT_DISTANCE = 12.0  # Lab distance from the fitted surface at which a pixel next to the print is print too
 MIN_PRINT_SCORE = 0.35  # weaker evidence than this is shading or texture, not a print
 
 
@@ -71,7 +72,7 @@ def detect_print_region(rgb: np.ndarray) -> PrintRegion:
     full_product = _upsample_mask(product, (width, height))
     if blob is None:
         return PrintRegion(_centred_box(_bbox(full_product), FALLBACK_SHARE), None, full_product)
-    old_print = _upsample_mask(blob, (width, height))
+    old_print = _upsample_mask(_whole_print(small, blob, product), (width, height))
     return PrintRegion(_bbox(old_print), old_print, full_product)
 
 
@@ -108,6 +109,40 @@ def _salient_blob(rgb: np.ndarray, product: np.ndarray) -> np.ndarray | None:
     return blob if 0.02 <= share <= 0.7 else None
 
 
+def _whole_print(rgb: np.ndarray, blob: np.ndarray, product: np.ndarray) -> np.ndarray:
+    """Grow the detected blob to the whole print: every nearby product pixel whose colour stands out
+    from the product's own surface (a smooth fit of its shading), so thin parts such as ears, outlines
+    and text that the blurred evidence missed go with it."""
+    size = max(rgb.shape[:2])
+    near = cv2.dilate(blob.astype(np.uint8), _disc(max(3, size // 8) | 1)) > 0
+    known = product & ~cv2.dilate(blob.astype(np.uint8), _disc(max(3, size // 40) | 1)).astype(bool)
+    if np.count_nonzero(known & near) < 50:
+        return blob
+    surface = surface_fit(rgb, known & near, near)
+    distance = np.linalg.norm(_lab(rgb) - _lab(surface), axis=2)
+    stands_out = cv2.morphologyEx((distance > PRINT_DISTANCE).astype(np.uint8), cv2.MORPH_OPEN, _disc(3)) > 0
+    return fill_holes(blob | (stands_out & near & product))
+
+
+def surface_fit(rgb: np.ndarray, known: np.ndarray, where: np.ndarray, degree: int = 3) -> np.ndarray:
+    """The product's bare surface under `where`: each colour channel fitted by least squares with a
+    polynomial in x and y (up to `degree`) to the `known` surface pixels. Shading across a mug or a box
+    face is smooth, so the fit carries it straight through where a print was."""
+    height, width = rgb.shape[:2]
+    ys, xs = np.nonzero(where | known)
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    y, x = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    u, v = (x - x0) / max(1, x1 - x0) * 2 - 1, (y - y0) / max(1, y1 - y0) * 2 - 1
+    terms = np.stack([u ** i * v ** j for i in range(degree + 1) for j in range(degree + 1 - i)], -1)
+    sample = known[y0:y1, x0:x1]
+    coefficients, *_ = np.linalg.lstsq(terms[sample], rgb[y0:y1, x0:x1][sample].astype(np.float32), rcond=None)
+    out = rgb.astype(np.float32).copy()
+    window = out[y0:y1, x0:x1]
+    inside = where[y0:y1, x0:x1]
+    window[inside] = np.clip(terms[inside] @ coefficients, 0, 255)
+    return out
+
+
 def _search_area(product: np.ndarray, size: int) -> np.ndarray:
     """Where a print is looked for: the product's central part, away from its outline and handles."""
     area = cv2.erode(product.astype(np.uint8), _disc(max(3, size // 25))) > 0
@@ -130,26 +165,40 @@ def _print_evidence(rgb: np.ndarray, search: np.ndarray) -> tuple[np.ndarray, np
     return _normalise(colour, search, COLOUR_FLOOR), _normalise(edges, search, EDGE_FLOOR)
 
 
-def remove_print(rgb: np.ndarray, old_print: np.ndarray) -> np.ndarray:
-    """Paint the old print out so no trace of it shows around a character of a different shape.
+def remove_print(rgb: np.ndarray, old_print: np.ndarray, product: np.ndarray) -> np.ndarray:
+    """Paint the old print out with the product's own surface, keeping its shading.
 
-    Inpainting runs on a small copy (product surfaces are smooth, so detail is not lost) and only the
-    print's pixels, with a feathered margin, are replaced.
+    The hole (the print with a margin of about 2.5 % of the image, as its edge is soft) is filled with a
+    smooth fit of the surrounding surface (`surface_fit`) plus grain as strong as the surface's own, so
+    it reads as the same ceramic or card rather than a smear; the fit runs on a small copy, as surfaces
+    are smooth, and only the hole, with a feathered edge, is replaced.
     """
     height, width = rgb.shape[:2]
     scale = min(1.0, DETECT_SIDE / max(height, width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = cv2.resize(rgb.astype(np.uint8), size, interpolation=cv2.INTER_AREA)
-    # The detected blob comes from blurred evidence and can stop a little short of the print's edge,
-    # so a margin of about 2 % of the image is painted out with it.
+    small = cv2.resize(rgb.astype(np.float32), size, interpolation=cv2.INTER_AREA)
     hole = cv2.resize(old_print.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
-    hole = cv2.dilate(hole, _disc(max(3, max(size) // 40) | 1))
-    filled = cv2.inpaint(small, hole, 5, cv2.INPAINT_TELEA)
-    filled = cv2.resize(filled, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    # Full weight up to the hole's edge, fading out just beyond it, so no rim of the old print survives.
-    margin = cv2.resize(hole, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    hole = cv2.dilate(hole, _disc(max(3, max(size) // 40) | 1)) > 0
+    body = cv2.resize(product.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    ring = (cv2.dilate(hole.astype(np.uint8), _disc(max(5, max(size) // 10) | 1)) > 0) & ~hole & body
+    if np.count_nonzero(ring) < 30:  # no surface around it to learn from: fall back to inpainting
+        filled = cv2.inpaint(np.clip(small, 0, 255).astype(np.uint8), hole.astype(np.uint8), 5, cv2.INPAINT_TELEA)
+    else:
+        filled = surface_fit(small, ring, hole)
+    smooth = cv2.resize(filled.astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
+    margin = cv2.resize(hole.astype(np.uint8), (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32)
     weight = np.clip(2.0 * feather(margin, max(1.0, width / 400)), 0.0, 1.0)[..., None]
-    return rgb.astype(np.float32) * (1 - weight) + filled * weight
+    return rgb.astype(np.float32) * (1 - weight) + (smooth + _grain(rgb, margin > 0)) * weight
+
+
+def _grain(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """Noise as strong as the photo's own grain around the hole (fixed seed: the same request gives the
+    same pixels), so the filled patch is not suspiciously clean."""
+    ring = (cv2.dilate(hole.astype(np.uint8), _disc(15)) > 0) & ~hole
+    detail = rgb.astype(np.float32) - cv2.GaussianBlur(rgb.astype(np.float32), (0, 0), 2.0)
+    strength = float(np.median(np.abs(detail[ring]))) * 1.4826 if ring.any() else 0.0
+    noise = np.random.default_rng(0).normal(0.0, strength, rgb.shape[:2])[..., None]
+    return np.repeat(noise, 3, axis=2).astype(np.float32)
 
 
 def fit_box(content_size: tuple[int, int], box: Box, scale: float = 1.0,

@@ -4,6 +4,7 @@ lifecycle of mockup/jobs/lifecycle.py (claim, lease, finish), which keeps the ou
 the row that marks success."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from flask import current_app
@@ -16,7 +17,10 @@ from ..extensions import db
 from ..imaging import regions
 from ..imaging.formats import encode, thumbnail
 from ..imaging.matting import cut_out
-from ..models import Generation, Image as ImageRow, new_id
+from ..imaging.structure import StructureCheck, character_region, structure_score
+from ..models import JOB_EDIT, Generation, Image as ImageRow, new_id
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -79,13 +83,34 @@ def _edit_mask(edit_region: dict, size: tuple[int, int]) -> Image.Image:
 
 def _outputs(generation: Generation, result: GenerationResult) -> Outputs:
     images = []
+    checks = structure_checks(generation, result.images)
     for index, image in enumerate(result.images):
         rel = storage.output(generation.owner_id, generation.project_id, generation.id, index)
+        check = checks[index]
         row = ImageRow(
             id=new_id(), generation_id=generation.id, index=index, width=image.width, height=image.height,
             format="png", has_alpha=image.mode == "RGBA", path=rel, thumbnail_path=storage.thumbnail(rel),
+            structure_score=check.score if check else None, structure_warning=bool(check and check.warning),
         )
         images.append((row, encode(image, "png"), thumbnail(image)))
     usage = result.usage
     return Outputs(images, {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
                             "cost_usd": usage.cost_usd})
+
+
+def structure_checks(generation: Generation, images: list[Image.Image]) -> list[StructureCheck | None]:
+    """The structure check of each candidate against its source, outside the part meant to change: the
+    edit's region, or the character's on the source product (None for sketch to real, whose result is
+    meant to differ from its drawing)."""
+    if generation.job_type != JOB_EDIT and generation.mode != "ip-change":
+        return [None] * len(images)
+    try:
+        source = _load(generation.source_path)
+        if generation.job_type == JOB_EDIT:
+            excluded = regions.selected(_edit_mask(generation.edit_region, source.size))
+        else:
+            excluded = character_region(source)
+        return [structure_score(source, image, excluded) for image in images]
+    except Exception:  # a check that broke must not cost the designer the images: they are stored unchecked
+        log.exception("structure check of job %s failed; its images are stored without one", generation.id)
+        return [None] * len(images)
