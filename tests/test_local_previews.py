@@ -15,9 +15,10 @@ from mockup.engines.local import UNSUPPORTED_EDIT, LocalEngine
 from mockup.imaging import regions
 from mockup.models import Generation
 from mockup.extensions import db
-from mockup.services import edits, execution
+from mockup.services import edits
 
 from . import structure_pairs
+from .job_runner import run_job
 from .test_edits import make_parent
 
 MUG = structure_pairs.Scene("mug", body=(246, 246, 243), size=(1024, 1024))  # white mug on white, a cat print
@@ -133,6 +134,6 @@ def test_the_failed_edit_shows_the_sentence(app):
     with app.app_context():
         edit = edits.submit_edit(owner, generation_id, image_id, "make it look vintage",
                                  region={"x": 10, "y": 10, "width": 40, "height": 30})
-        assert execution.run_generation(edit.id) == "failed"
+        assert run_job(app, edit.id) == "failed"
         failed = db.session.get(Generation, edit.id)
         assert failed.error_message == UNSUPPORTED_EDIT and failed.images == []

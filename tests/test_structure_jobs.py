@@ -10,7 +10,7 @@ from mockup.models import Generation
 from mockup.services import accounts, edits, execution, generations, projects
 
 from . import structure_pairs
-from .api_support import finished_generation
+from .job_runner import run_job
 from .conftest import png_bytes
 
 
@@ -25,7 +25,7 @@ def _finished(app, mode: str, **fields) -> str:
         user = accounts.register("checks@example.com", "correct horse", "C")
         project = projects.create_project(user.id, "Mugs")
         generation = generations.submit_generation(user.id, project.id, mode=mode, prompt="", **fields)
-        assert execution.run_generation(generation.id) == "succeeded"
+        assert run_job(app, generation.id) == "succeeded"
         return generation.id
 
 
@@ -58,15 +58,14 @@ def test_an_edit_kept_inside_its_region_is_product_kept(app):
         image = generation.images[0]
         edit = edits.submit_edit(generation.owner_id, generation_id, image.id, "make it blue",
                                  region={"x": 10, "y": 10, "width": 60, "height": 40})
-        assert execution.run_generation(edit.id) == "succeeded"
+        assert run_job(app, edit.id) == "succeeded"
         edit_id = edit.id
     for score, warning in _checks(app, edit_id):
         assert score >= WARNING_BELOW and not warning
 
 
-def test_the_api_serializes_the_checks(app, alice):
-    generation = finished_generation(app, alice)
-    for image in generation["images"]:
+def test_the_api_serializes_the_checks(alices_generation):
+    for image in alices_generation["images"]:
         checks = image["checks"]
         assert set(checks) == {"structure", "structure_warning"}
         assert 0.0 <= checks["structure"] <= 1.0
@@ -82,7 +81,7 @@ def test_each_candidate_shows_a_badge(app, client, auth):
             user.id, project.id, mode="ip-change", prompt="",
             source_image=_png(structure_pairs.render(structure_pairs.BASES[1])),
             character_image=png_bytes((200, 200), (250, 120, 160)))
-        assert execution.run_generation(generation.id) == "succeeded"
+        assert run_job(app, generation.id) == "succeeded"
         generation_id = generation.id
     page = client.get(f"/generations/{generation_id}/status").get_data(as_text=True)
     assert page.count("Product kept") + page.count("Product changed: check the shape") == 2
