@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config
 
 from . import logging_setup
+from .imaging import segmentation
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -35,6 +36,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     config.check(app.config)
+    segmentation.use_model(app.config["MATTING_MODEL"])
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or config.DEV_SECRET_KEY
     logging_setup.init_app(app)
     if app.config["PROXY_COUNT"]:
