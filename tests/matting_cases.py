@@ -28,6 +28,8 @@ class Case:
     alpha: np.ndarray  # float32 0..1, the product's true coverage
     holes: tuple[tuple[float, float], ...] = ()  # (x, y) fractions of points that must be see-through
     kind: str = "product"  # "character": enclosed areas belong to the subject
+    shadow: np.ndarray | None = None  # where the contact shadow darkens the backdrop (not the product)
+    enclosed: tuple[tuple[float, float], ...] = ()  # white areas inside a character that must stay
 
 
 def _coverage(size: int, draw: Callable[[ImageDraw.ImageDraw, float], None]) -> np.ndarray:
@@ -58,6 +60,14 @@ def _contact_shadow(size: int, box: tuple[float, float, float, float], strength:
                 0, 0, 360, 1.0, -1)
     shadow = cv2.GaussianBlur(shadow, (0, 0), size * 0.018)
     return 1 - strength * shadow
+
+
+def _with_shadow(background: np.ndarray, box: tuple[float, float, float, float], strength: float,
+                 alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The backdrop with a contact shadow cast on it, and where that shadow is visible (at least a third
+    of its full darkening) outside the product: pixels a cut-out must leave transparent."""
+    darkening = _contact_shadow(background.shape[0], box, strength)
+    return background * darkening[..., None], (1 - darkening > strength / 3) & (alpha == 0)
 
 
 def _cylinder_shading(size: int, x0: float, x1: float, light: float = 0.35) -> np.ndarray:
@@ -117,9 +127,9 @@ def _mug_shot(size: int, seed: int, name: str, body: tuple[int, int, int], top, 
         artwork = artwork.astype(np.float32) / 255.0
         palette = np.dstack([220 + 0 * x, 60 + 120 * x, 40 + 160 * y])
         product = product * (1 - artwork[..., None]) + palette * shading[..., None] * artwork[..., None]
-    background = _backdrop(size, top, bottom, vignette) * _contact_shadow(size, (0.26, 0.3, 0.7, 0.8),
-                                                                          shadow)[..., None]
-    return Case(name, _finish(_compose(background, product, alpha), seed), alpha, MUG_HOLE)
+    background, shadow_mask = _with_shadow(_backdrop(size, top, bottom, vignette), (0.26, 0.3, 0.7, 0.8), shadow,
+                                           alpha)
+    return Case(name, _finish(_compose(background, product, alpha), seed), alpha, MUG_HOLE, shadow=shadow_mask)
 
 
 def white_mug_on_white(size: int) -> Case:
@@ -146,8 +156,9 @@ def cream_on_cream(size: int) -> Case:
     shading = _cylinder_shading(size, 0.36, 0.64)
     product = np.array((236, 222, 192), np.float32) * shading[..., None]
     background = _backdrop(size, (240, 230, 206), (226, 214, 188), 0.08)
-    background *= _contact_shadow(size, (0.36, 0.3, 0.64, 0.84), 0.35)[..., None]
-    return Case("cream bottle on cream", _finish(_compose(background, product, alpha), 4), alpha)
+    background, shadow = _with_shadow(background, (0.36, 0.3, 0.64, 0.84), 0.35, alpha)
+    return Case("cream bottle on cream", _finish(_compose(background, product, alpha), 4), alpha,
+                shadow=shadow)
 
 
 def dark_on_dark(size: int) -> Case:
@@ -161,9 +172,9 @@ def dark_on_dark(size: int) -> Case:
     rim_light = np.clip(1 - np.abs(edge - 0.5) * 4, 0, 1) * 0.5
     product = np.array((38, 38, 42), np.float32) * shading[..., None] * (1 + rim_light[..., None])
     background = _backdrop(size, (58, 58, 62), (34, 34, 38), 0.3)
-    background *= _contact_shadow(size, (0.36, 0.3, 0.64, 0.84), 0.4)[..., None]
+    background, shadow = _with_shadow(background, (0.36, 0.3, 0.64, 0.84), 0.4, alpha)
     return Case("black tumbler on charcoal", _finish(_compose(background, product, alpha), 5, noise=3.0),
-                alpha)
+                alpha, shadow=shadow)
 
 
 def ring_keychain(size: int) -> Case:
@@ -179,8 +190,9 @@ def ring_keychain(size: int) -> Case:
     shading = 0.7 + 0.3 * tube - 0.15 * (y - 0.46)
     product = np.array((245, 245, 243), np.float32) * shading[..., None]
     background = _backdrop(size, (242, 242, 244), (222, 222, 226), 0.06)
-    background *= _contact_shadow(size, (0.3, 0.3, 0.7, 0.82), 0.3)[..., None]
-    return Case("white ring keychain", _finish(_compose(background, product, alpha), 6), alpha, ((0.5, 0.46),))
+    background, shadow = _with_shadow(background, (0.3, 0.3, 0.7, 0.82), 0.3, alpha)
+    return Case("white ring keychain", _finish(_compose(background, product, alpha), 6), alpha, ((0.5, 0.46),),
+                shadow=shadow)
 
 
 def small_key_ring(size: int) -> Case:
@@ -196,9 +208,9 @@ def small_key_ring(size: int) -> Case:
     leather = np.array((120, 72, 40), np.float32) * (0.85 + 0.15 * _cylinder_shading(size, 0.38, 0.62))[..., None]
     product = np.where((y < 0.3)[..., None], steel, leather)
     background = _backdrop(size, (246, 246, 246), (232, 232, 232), 0.05)
-    background *= _contact_shadow(size, (0.38, 0.3, 0.62, 0.8), 0.3)[..., None]
+    background, shadow = _with_shadow(background, (0.38, 0.3, 0.62, 0.8), 0.3, alpha)
     return Case("small key ring with tag", _finish(_compose(background, product, alpha), 12), alpha,
-                ((0.5, 0.24), (0.5, 0.37)))
+                ((0.5, 0.24), (0.5, 0.37)), shadow=shadow)
 
 
 def navy_mug_with_white_label(size: int) -> Case:
@@ -234,8 +246,9 @@ def plush(size: int) -> Case:
     shading = (0.7 + 0.3 * np.clip(1 - np.hypot(x - 0.42, y - 0.35) * 1.6, 0, 1)) * texture
     product = np.array((196, 150, 104), np.float32) * shading[..., None]
     background = _backdrop(size, (250, 250, 250), (238, 238, 238), 0.05)
-    background *= _contact_shadow(size, (0.32, 0.3, 0.68, 0.86), 0.35)[..., None]
-    return Case("plush toy with fuzzy edges", _finish(_compose(background, product, alpha), 8), alpha)
+    background, shadow = _with_shadow(background, (0.32, 0.3, 0.68, 0.86), 0.35, alpha)
+    return Case("plush toy with fuzzy edges", _finish(_compose(background, product, alpha), 8), alpha,
+                shadow=shadow)
 
 
 def t_shirt(size: int) -> Case:
@@ -279,7 +292,7 @@ def character_art(size: int) -> Case:
     # Inside the outline the art is the subject; the head/body seam's stroke overlaps, cover it.
     pixels = np.asarray(art.resize((size, size), Image.Resampling.LANCZOS), np.float32)
     return Case("character art with white eyes and belly", _finish(pixels, 11, noise=1.0, quality=92), alpha,
-                kind="character")
+                kind="character", enclosed=((0.41, 0.22), (0.59, 0.22), (0.5, 0.41), (0.5, 0.65)))
 
 
 ALL = (white_mug_on_white, white_mug_on_grey_seamless, printed_mug, navy_mug_with_white_label, cream_on_cream,

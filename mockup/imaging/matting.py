@@ -90,7 +90,7 @@ def foreground_alpha(rgb: np.ndarray, *, fill_enclosed: bool = False) -> np.ndar
     near_subject = cv2.dilate(mask.astype(np.uint8), np.ones((2 * radius + 1,) * 2, np.uint8)) > 0
     alpha = np.where(near_subject, alpha, 0.0).astype(np.float32)
     if fill_enclosed:
-        return np.maximum(alpha, fill_holes(mask).astype(np.float32))
+        return np.maximum(alpha, (fill_holes(mask) & ~mask).astype(np.float32))
     plate, noise = background_plate(rgb, alpha)
     alpha[see_through_openings(rgb, mask, plate, noise)] = 0.0
     return alpha
