@@ -29,7 +29,7 @@ class Case:
     holes: tuple[tuple[float, float], ...] = ()  # (x, y) fractions of points that must be see-through
     kind: str = "product"  # "character": enclosed areas belong to the subject
     shadow: np.ndarray | None = None  # where the contact shadow darkens the backdrop (not the product)
-    enclosed: tuple[tuple[float, float], ...] = ()  # white areas inside a character that must stay
+    enclosed: tuple[tuple[float, float], ...] = ()  # white areas enclosed by a drawing that must stay opaque
 
 
 def _coverage(size: int, draw: Callable[[ImageDraw.ImageDraw, float], None]) -> np.ndarray:
@@ -145,6 +145,25 @@ def white_mug_on_grey_seamless(size: int) -> Case:
 def printed_mug(size: int) -> Case:
     return _mug_shot(size, 3, "printed mug on white", (240, 240, 236), (250, 250, 250), (240, 240, 240),
                      0.05, 0.35, print_=True)
+
+
+def mug_with_printed_character(size: int) -> Case:
+    """A white mug with a character printed on it: the print's white eyes and belly are the mug's white
+    surface seen inside the print's outline, so they are product, not holes."""
+    case = white_mug_on_white(size)
+    art = np.asarray(character_art(size).image, np.float32)
+    side = int(0.3 * size)
+    art = cv2.resize(art[int(0.08 * size):int(0.9 * size), int(0.2 * size):int(0.8 * size)], (side, side),
+                     interpolation=cv2.INTER_AREA)
+    x0, y0 = int(0.29 * size), int(0.37 * size)
+    pixels = np.asarray(case.image, np.float32).copy()
+    region = pixels[y0:y0 + side, x0:x0 + side]
+    shading = region.mean(axis=2, keepdims=True) / 246.0  # the print takes the mug's light and shade
+    region[:] = np.minimum(region, art * shading)  # ink darkens the glaze; white ink-free areas stay glaze
+    eyes = tuple(((x0 + side * (px - 0.2) / 0.6) / size, (y0 + side * (py - 0.08) / 0.82) / size)
+                 for px, py in ((0.41, 0.22), (0.59, 0.22), (0.5, 0.65)))
+    return Case("white mug with a printed character", _finish(pixels, 15, noise=0.8, quality=92), case.alpha,
+                case.holes, shadow=case.shadow, enclosed=eyes)
 
 
 def cream_on_cream(size: int) -> Case:
@@ -295,7 +314,8 @@ def character_art(size: int) -> Case:
                 kind="character", enclosed=((0.41, 0.22), (0.59, 0.22), (0.5, 0.41), (0.5, 0.65)))
 
 
-ALL = (white_mug_on_white, white_mug_on_grey_seamless, printed_mug, navy_mug_with_white_label, cream_on_cream,
+ALL = (white_mug_on_white, white_mug_on_grey_seamless, printed_mug, navy_mug_with_white_label,
+       mug_with_printed_character, cream_on_cream,
        dark_on_dark, ring_keychain, small_key_ring, plush, t_shirt, character_art)
 
 
