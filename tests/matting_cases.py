@@ -29,7 +29,7 @@ class Case:
     holes: tuple[tuple[float, float], ...] = ()  # (x, y) fractions of points that must be see-through
     kind: str = "product"  # "character": enclosed areas belong to the subject
     shadow: np.ndarray | None = None  # where the contact shadow darkens the backdrop (not the product)
-    enclosed: tuple[tuple[float, float], ...] = ()  # white areas enclosed by a drawing that must stay opaque
+    enclosed: tuple[tuple[float, float], ...] = ()  # white areas enclosed by a drawing or a print: opaque
 
 
 def _coverage(size: int, draw: Callable[[ImageDraw.ImageDraw, float], None]) -> np.ndarray:
@@ -119,17 +119,34 @@ def _mug_shot(size: int, seed: int, name: str, body: tuple[int, int, int], top, 
     rim = np.clip(1 - np.abs(y - 0.292) / 0.012, 0, 1) * (~handle)
     shading = shading * (1 - 0.18 * rim) * (1 - 0.12 * np.clip((y - 0.74) / 0.06, 0, 1))
     product = np.array(body, np.float32) * shading[..., None]
+    counters: tuple[tuple[float, float], ...] = ()
     if print_:
         artwork = np.zeros((size, size), np.uint8)
-        cv2.circle(artwork, (int(0.42 * size), int(0.52 * size)), int(0.09 * size), 255, -1, cv2.LINE_AA)
-        cv2.putText(artwork, "MUG", (int(0.33 * size), int(0.7 * size)), cv2.FONT_HERSHEY_DUPLEX,
-                    size / 420, 255, max(2, size // 200), cv2.LINE_AA)
+        cv2.circle(artwork, (int(0.42 * size), int(0.5 * size)), int(0.08 * size), 255, -1, cv2.LINE_AA)
+        counters = _print_text(artwork, "MOOD", (0.31, 0.68))
         artwork = artwork.astype(np.float32) / 255.0
         palette = np.dstack([220 + 0 * x, 60 + 120 * x, 40 + 160 * y])
         product = product * (1 - artwork[..., None]) + palette * shading[..., None] * artwork[..., None]
     background, shadow_mask = _with_shadow(_backdrop(size, top, bottom, vignette), (0.26, 0.3, 0.7, 0.8), shadow,
                                            alpha)
-    return Case(name, _finish(_compose(background, product, alpha), seed), alpha, MUG_HOLE, shadow=shadow_mask)
+    return Case(name, _finish(_compose(background, product, alpha), seed), alpha, MUG_HOLE, shadow=shadow_mask,
+                enclosed=counters)
+
+
+def _print_text(artwork: np.ndarray, text: str, origin: tuple[float, float]) -> tuple[tuple[float, float], ...]:
+    """Print `text` and return the centres of its O's: glaze the letter encloses, product not hole."""
+    size = artwork.shape[0]
+    scale, thickness = size / 480, max(2, size // 160)
+    x0, y0 = int(origin[0] * size), int(origin[1] * size)
+    cv2.putText(artwork, text, (x0, y0), cv2.FONT_HERSHEY_DUPLEX, scale, 255, thickness, cv2.LINE_AA)
+    height = cv2.getTextSize("O", cv2.FONT_HERSHEY_DUPLEX, scale, thickness)[0][1]
+    centres = []
+    for index, letter in enumerate(text):
+        if letter == "O":
+            before = cv2.getTextSize(text[:index], cv2.FONT_HERSHEY_DUPLEX, scale, thickness)[0][0] if index else 0
+            width = cv2.getTextSize("O", cv2.FONT_HERSHEY_DUPLEX, scale, thickness)[0][0]
+            centres.append(((x0 + before + width / 2) / size, (y0 - height / 2) / size))
+    return tuple(centres)
 
 
 def white_mug_on_white(size: int) -> Case:
@@ -321,6 +338,14 @@ ALL = (white_mug_on_white, white_mug_on_grey_seamless, printed_mug, navy_mug_wit
 
 def cases(size: int = 768) -> list[Case]:
     return [make(size) for make in ALL]
+
+
+def on_backdrop(case: Case, rgb: tuple[int, int, int]) -> Image.Image:
+    """The case's product alone on a flat backdrop of one colour, as an image model asked for one would
+    return it (its own noise and compression, no studio gradient, no shadow)."""
+    pixels = np.asarray(case.image, np.float32)
+    flat = np.broadcast_to(np.array(rgb, np.float32), pixels.shape)
+    return _finish(_compose(flat, pixels, case.alpha), 21, noise=1.2, quality=92)
 
 
 def iou(alpha: np.ndarray, truth: np.ndarray) -> float:

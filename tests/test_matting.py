@@ -194,9 +194,12 @@ def test_fuzzy_plush_edges_come_out_soft():
     assert matting_cases.sad(alpha, truth) < matting_cases.sad((alpha >= 0.5).astype(np.float32), truth)
 
 
-def test_white_areas_a_character_outline_encloses_stay_opaque():
-    case = shot_set()["character art with white eyes and belly"]
-    _, alpha = cut(case.name)
+@pytest.mark.parametrize("name", [name for name in CASE_NAMES if shot_set()[name].enclosed])
+def test_white_areas_enclosed_by_a_drawing_or_a_print_stay_opaque(name):
+    """A character's white eyes and belly; a printed character's on a white mug; the inside of a
+    printed "O": all enclosed by lines, none of them a hole."""
+    case = shot_set()[name]
+    _, alpha = cut(name)
     for point in case.enclosed:
         assert _at(alpha, point).min() == 1.0, point
 

@@ -120,7 +120,7 @@ def background_plate(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, fl
     height, width = rgb.shape[:2]
     scale = min(1.0, PLATE_SIDE / max(height, width))
     small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    lab = _lab(rgb)
+    lab = to_lab(rgb)
     certain = (cv2.erode((alpha < 0.02).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0).astype(np.float32)
     small_lab = cv2.resize(lab * certain[..., None], small_size, interpolation=cv2.INTER_AREA)
     small_weight = cv2.resize(certain, small_size, interpolation=cv2.INTER_AREA)
@@ -144,31 +144,44 @@ def see_through_openings(rgb: np.ndarray, mask: np.ndarray, plate: np.ndarray, n
     """Openings inside a product through which the backdrop shows, which the network filled in.
 
     An opening is an island of backdrop-coloured pixels that the outside backdrop cannot reach (so a
-    white mug's highlight, which runs out to the white sweep, is never one) and whose rim is a real
-    edge: the product around a hole differs sharply from the backdrop, while a white print fades into
-    the product's shading.
+    white mug's highlight, which runs out to the white sweep, is never one), whose rim is a real edge
+    (a white print fades into the product's shading instead), and which is framed by the product's body
+    rather than by a thin printed line on a backdrop-coloured surface (the inside of a printed "O").
     """
-    smooth = cv2.GaussianBlur(_lab(rgb), (0, 0), 1.0)
+    smooth = cv2.GaussianBlur(to_lab(rgb), (0, 0), 1.0)
     distance = np.linalg.norm(smooth - plate, axis=2)
     near = 2.0 * noise
-    backdrop_like = (distance < near).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(backdrop_like, connectivity=4)
+    backdrop_like = distance < near
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(backdrop_like.astype(np.uint8), connectivity=4)
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     openings = np.zeros(mask.shape, bool)
     min_area = max(9, HOLE_MIN_SHARE * mask.size)
-    ring_kernel = np.ones((7, 7), np.uint8)
+    line = max(3, round(max(mask.shape) / 200))  # wider than a printed stroke, narrower than a handle
+    margin = 3 * line
     for label in range(1, count):
         x, y, w, h, area = stats[label]
         if area < min_area or label in border:
             continue
-        box = (slice(max(0, y - 4), y + h + 4), slice(max(0, x - 4), x + w + 4))
+        box = (slice(max(0, y - margin), y + h + margin), slice(max(0, x - margin), x + w + margin))
         island = labels[box] == label
         if np.count_nonzero(mask[box][island]) < 0.5 * area:
             continue  # already transparent
-        rim = (cv2.dilate(island.astype(np.uint8), ring_kernel) > 0) & ~island
-        if np.median(distance[box][rim]) >= HOLE_EDGE_CONTRAST * near:
+        rim = _ring(island, 0, line)
+        beyond = _ring(island, line, 3 * line)
+        framed_by_surface = np.mean(backdrop_like[box][beyond] & mask[box][beyond]) > 0.5
+        if np.median(distance[box][rim]) >= HOLE_EDGE_CONTRAST * near and not framed_by_surface:
             openings[box] |= cv2.dilate(island.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     return openings & mask
+
+
+def _ring(region: np.ndarray, inner: int, outer: int) -> np.ndarray:
+    """Pixels more than `inner` and at most `outer` pixels outside `region`."""
+    def grown(by: int) -> np.ndarray:
+        if by == 0:
+            return region
+        return cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                                             (2 * by + 1, 2 * by + 1))) > 0
+    return grown(outer) & ~grown(inner)
 
 
 def decontaminate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -202,7 +215,7 @@ def _spread_inwards(image: np.ndarray, known: np.ndarray, sigma: float = 3.0) ->
 def estimate_background(rgb: np.ndarray) -> Background:
     """Median colour of a thin border strip, with the 90th percentile of distances as its spread."""
     strip = _border_strip(rgb.shape[:2])
-    lab = _lab(rgb)
+    lab = to_lab(rgb)
     bg_lab = np.median(lab[strip], axis=0)
     bg_rgb = np.median(rgb[strip].astype(np.float32), axis=0)
     spread = float(np.percentile(np.linalg.norm(lab[strip] - bg_lab, axis=1), 90))
@@ -246,6 +259,6 @@ def _border_strip(shape: tuple[int, int]) -> np.ndarray:
     return strip
 
 
-def _lab(rgb: np.ndarray) -> np.ndarray:
+def to_lab(rgb: np.ndarray) -> np.ndarray:
     """CIE Lab in real units (L 0..100), so distances mean the same whatever the colour."""
     return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
