@@ -70,6 +70,15 @@ def _with_shadow(background: np.ndarray, box: tuple[float, float, float, float],
     return background * darkening[..., None], (1 - darkening > strength / 3) & (alpha == 0)
 
 
+def _studio_shot(name: str, seed: int, alpha: np.ndarray, product: np.ndarray, background: np.ndarray,
+                 shadow_box: tuple[float, float, float, float], shadow: float, noise: float = 2.2,
+                 **fields) -> Case:
+    """The product over its backdrop, a contact shadow cast under it, through the camera."""
+    background, shadow_mask = _with_shadow(background, shadow_box, shadow, alpha)
+    return Case(name, _finish(_compose(background, product, alpha), seed, noise=noise), alpha, shadow=shadow_mask,
+                **fields)
+
+
 def _cylinder_shading(size: int, x0: float, x1: float, light: float = 0.35) -> np.ndarray:
     """Brightness across a vertical cylinder lit from the front left, with a specular streak."""
     x, _ = _grid(size)
@@ -127,10 +136,8 @@ def _mug_shot(size: int, seed: int, name: str, body: tuple[int, int, int], top, 
         artwork = artwork.astype(np.float32) / 255.0
         palette = np.dstack([220 + 0 * x, 60 + 120 * x, 40 + 160 * y])
         product = product * (1 - artwork[..., None]) + palette * shading[..., None] * artwork[..., None]
-    background, shadow_mask = _with_shadow(_backdrop(size, top, bottom, vignette), (0.26, 0.3, 0.7, 0.8), shadow,
-                                           alpha)
-    return Case(name, _finish(_compose(background, product, alpha), seed), alpha, MUG_HOLE, shadow=shadow_mask,
-                enclosed=counters)
+    return _studio_shot(name, seed, alpha, product, _backdrop(size, top, bottom, vignette), (0.26, 0.3, 0.7, 0.8),
+                        shadow, holes=MUG_HOLE, enclosed=counters)
 
 
 def _print_text(artwork: np.ndarray, text: str, origin: tuple[float, float]) -> tuple[tuple[float, float], ...]:
@@ -192,9 +199,7 @@ def cream_on_cream(size: int) -> Case:
     shading = _cylinder_shading(size, 0.36, 0.64)
     product = np.array((236, 222, 192), np.float32) * shading[..., None]
     background = _backdrop(size, (240, 230, 206), (226, 214, 188), 0.08)
-    background, shadow = _with_shadow(background, (0.36, 0.3, 0.64, 0.84), 0.35, alpha)
-    return Case("cream bottle on cream", _finish(_compose(background, product, alpha), 4), alpha,
-                shadow=shadow)
+    return _studio_shot("cream bottle on cream", 4, alpha, product, background, (0.36, 0.3, 0.64, 0.84), 0.35)
 
 
 def dark_on_dark(size: int) -> Case:
@@ -208,9 +213,8 @@ def dark_on_dark(size: int) -> Case:
     rim_light = np.clip(1 - np.abs(edge - 0.5) * 4, 0, 1) * 0.5
     product = np.array((38, 38, 42), np.float32) * shading[..., None] * (1 + rim_light[..., None])
     background = _backdrop(size, (58, 58, 62), (34, 34, 38), 0.3)
-    background, shadow = _with_shadow(background, (0.36, 0.3, 0.64, 0.84), 0.4, alpha)
-    return Case("black tumbler on charcoal", _finish(_compose(background, product, alpha), 5, noise=3.0),
-                alpha, shadow=shadow)
+    return _studio_shot("black tumbler on charcoal", 5, alpha, product, background,
+                        (0.36, 0.3, 0.64, 0.84), 0.4, noise=3.0)
 
 
 def ring_keychain(size: int) -> Case:
@@ -226,9 +230,8 @@ def ring_keychain(size: int) -> Case:
     shading = 0.7 + 0.3 * tube - 0.15 * (y - 0.46)
     product = np.array((245, 245, 243), np.float32) * shading[..., None]
     background = _backdrop(size, (242, 242, 244), (222, 222, 226), 0.06)
-    background, shadow = _with_shadow(background, (0.3, 0.3, 0.7, 0.82), 0.3, alpha)
-    return Case("white ring keychain", _finish(_compose(background, product, alpha), 6), alpha, ((0.5, 0.46),),
-                shadow=shadow)
+    return _studio_shot("white ring keychain", 6, alpha, product, background,
+                        (0.3, 0.3, 0.7, 0.82), 0.3, holes=((0.5, 0.46),))
 
 
 def small_key_ring(size: int) -> Case:
@@ -244,9 +247,8 @@ def small_key_ring(size: int) -> Case:
     leather = np.array((120, 72, 40), np.float32) * (0.85 + 0.15 * _cylinder_shading(size, 0.38, 0.62))[..., None]
     product = np.where((y < 0.3)[..., None], steel, leather)
     background = _backdrop(size, (246, 246, 246), (232, 232, 232), 0.05)
-    background, shadow = _with_shadow(background, (0.38, 0.3, 0.62, 0.8), 0.3, alpha)
-    return Case("small key ring with tag", _finish(_compose(background, product, alpha), 12), alpha,
-                ((0.5, 0.24), (0.5, 0.37)), shadow=shadow)
+    return _studio_shot("small key ring with tag", 12, alpha, product, background,
+                        (0.38, 0.3, 0.62, 0.8), 0.3, holes=((0.5, 0.24), (0.5, 0.37)))
 
 
 def navy_mug_with_white_label(size: int) -> Case:
@@ -282,9 +284,8 @@ def plush(size: int) -> Case:
     shading = (0.7 + 0.3 * np.clip(1 - np.hypot(x - 0.42, y - 0.35) * 1.6, 0, 1)) * texture
     product = np.array((196, 150, 104), np.float32) * shading[..., None]
     background = _backdrop(size, (250, 250, 250), (238, 238, 238), 0.05)
-    background, shadow = _with_shadow(background, (0.32, 0.3, 0.68, 0.86), 0.35, alpha)
-    return Case("plush toy with fuzzy edges", _finish(_compose(background, product, alpha), 8), alpha,
-                shadow=shadow)
+    return _studio_shot("plush toy with fuzzy edges", 8, alpha, product, background,
+                        (0.32, 0.3, 0.68, 0.86), 0.35)
 
 
 def t_shirt(size: int) -> Case:

@@ -31,6 +31,7 @@ EDGE_GAIN = 1.5  # steepens the filtered mask's transition back to an edge one o
 PLATE_SIDE = 128  # the background plate is smooth: solve it small and scale it up
 HOLE_MIN_SHARE = 2e-5  # openings smaller than this share of the image are noise, not holes
 HOLE_EDGE_CONTRAST = 2.5  # a hole's rim must differ from the backdrop this many times the noise
+HOLE_BIAS = 0.5  # the backdrop seen through a hole matches the plate on average to this share of the noise
 
 
 @dataclass(frozen=True)
@@ -146,10 +147,13 @@ def see_through_openings(rgb: np.ndarray, mask: np.ndarray, plate: np.ndarray, n
     An opening is an island of backdrop-coloured pixels that the outside backdrop cannot reach (so a
     white mug's highlight, which runs out to the white sweep, is never one), whose rim is a real edge
     (a white print fades into the product's shading instead), and which is framed by the product's body
-    rather than by a thin printed line on a backdrop-coloured surface (the inside of a printed "O").
+    rather than by a thin printed line on a backdrop-coloured surface (the inside of a printed "O"), and
+    which matches the backdrop on average, not just roughly: through a hole the camera sees the backdrop
+    itself, while a white print or glaze is a near miss, a little off in lightness or tint all over.
     """
     smooth = cv2.GaussianBlur(to_lab(rgb), (0, 0), 1.0)
-    distance = np.linalg.norm(smooth - plate, axis=2)
+    difference = smooth - plate
+    distance = np.linalg.norm(difference, axis=2)
     near = 2.0 * noise
     backdrop_like = distance < near
     count, labels, stats, _ = cv2.connectedComponentsWithStats(backdrop_like.astype(np.uint8), connectivity=4)
@@ -169,7 +173,9 @@ def see_through_openings(rgb: np.ndarray, mask: np.ndarray, plate: np.ndarray, n
         rim = _ring(island, 0, line)
         beyond = _ring(island, line, 3 * line)
         framed_by_surface = np.mean(backdrop_like[box][beyond] & mask[box][beyond]) > 0.5
-        if np.median(distance[box][rim]) >= HOLE_EDGE_CONTRAST * near and not framed_by_surface:
+        bias = float(np.linalg.norm(difference[box][island].mean(axis=0)))
+        if (np.median(distance[box][rim]) >= HOLE_EDGE_CONTRAST * near and not framed_by_surface
+                and bias < HOLE_BIAS * noise):
             openings[box] |= cv2.dilate(island.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     return openings & mask
 
