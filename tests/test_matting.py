@@ -1,6 +1,7 @@
 """Background removal on synthetic product shots whose true masks are known."""
 from __future__ import annotations
 
+import io
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -10,9 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from mockup.engines.base import GenerationRequest
+from mockup.engines.local import LocalEngine
 from mockup.imaging import segmentation
 from mockup.imaging.matting import cut_out, cut_out_character
 from tests import matting_cases
+from tests.conftest import png_bytes
 
 SUPERSAMPLE = 4  # shapes are drawn large and shrunk, so their edges are anti-aliased like a photo's
 
@@ -156,6 +160,28 @@ def test_every_shot_of_the_set_is_cut_out_along_its_true_silhouette(name):
 def test_the_set_as_a_whole_reaches_the_target_mean():
     ious = [matting_cases.iou(cut(name)[1], shot_set()[name].alpha) for name in CASE_NAMES]
     assert np.mean(ious) >= 0.97
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_a_subject_is_opaque_away_from_its_outline(name):
+    """Partial alpha belongs to edges; inside a solid product or a character it would let the page show
+    through a print or a highlight."""
+    _, alpha = cut(name)
+    inside = cv2.erode((shot_set()[name].alpha > 0.99).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+    assert np.mean(alpha[inside] == 1.0) > 0.999
+
+
+def test_the_networks_doubts_inside_a_product_do_not_make_it_see_through():
+    """The local engine's transparent previews: on the second one the network is only 70 % sure of the
+    pasted pink disc (a soft shadow rings it). The whole product still comes out opaque."""
+    request = GenerationRequest(mode="ip-change", source=Image.open(io.BytesIO(png_bytes((320, 240)))),
+                                character=Image.open(io.BytesIO(png_bytes((240, 240), (250, 120, 160)))),
+                                transparent_background=True, candidates=2)
+    for preview in LocalEngine().generate(request).images:
+        rgb = np.asarray(preview.convert("RGB")).astype(np.int32)
+        product = np.abs(rgb - rgb[0, 0]).sum(axis=2) > 40
+        inside = cv2.erode(product.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+        assert np.asarray(cut_out(preview).getchannel("A"))[inside].min() == 255
 
 
 @pytest.mark.parametrize("name", HOLE_CASES)

@@ -88,13 +88,40 @@ def foreground_alpha(rgb: np.ndarray, *, fill_enclosed: bool = False) -> np.ndar
     mask = keep_main_components(alpha >= 0.5)
     if np.count_nonzero(mask) < MIN_SUBJECT_SHARE * mask.size:
         return np.ones((height, width), np.float32)
-    near_subject = cv2.dilate(mask.astype(np.uint8), np.ones((2 * radius + 1,) * 2, np.uint8)) > 0
+    window = np.ones((2 * radius + 1,) * 2, np.uint8)
+    near_subject = cv2.dilate(mask.astype(np.uint8), window) > 0
     alpha = np.where(near_subject, alpha, 0.0).astype(np.float32)
     if fill_enclosed:
-        return np.maximum(alpha, (fill_holes(mask) & ~mask).astype(np.float32))
-    plate, noise = background_plate(rgb, alpha)
-    alpha[see_through_openings(rgb, mask, plate, noise)] = 0.0
+        solid = fill_holes(mask)
+    else:
+        plate, noise = background_plate(rgb, alpha)
+        difference = backdrop_difference(rgb, plate)
+        solid = mask | enclosed_surface(mask, np.linalg.norm(difference, axis=2) < 2.0 * noise)
+    # Away from its outline a subject is opaque: the network's doubts inside a solid object (a mid-grey
+    # blot on a print) are not partial transparency.
+    solid_inside = cv2.erode(solid.astype(np.uint8), window) > 0
+    alpha = np.where(solid_inside | (solid & ~mask), 1.0, alpha).astype(np.float32)
+    if not fill_enclosed:
+        alpha[see_through_openings(mask, difference, noise)] = 0.0
     return alpha
+
+
+def backdrop_difference(rgb: np.ndarray, plate: np.ndarray) -> np.ndarray:
+    """Each pixel, lightly smoothed against noise, minus the backdrop plate (Lab)."""
+    return cv2.GaussianBlur(to_lab(rgb), (0, 0), 1.0) - plate
+
+
+def enclosed_surface(mask: np.ndarray, backdrop_like: np.ndarray) -> np.ndarray:
+    """Areas the mask encloses that do not show the backdrop: the network's misses inside a product
+    (a hole in a product must show what is behind it, so anything else there is product)."""
+    enclosed = fill_holes(mask) & ~mask
+    count, labels = cv2.connectedComponents(enclosed.astype(np.uint8), connectivity=4)
+    if count <= 1:
+        return enclosed
+    shows_backdrop = np.bincount(labels[enclosed], weights=backdrop_like[enclosed], minlength=count)
+    sizes = np.bincount(labels[enclosed], minlength=count)
+    surface = np.flatnonzero(shows_backdrop < 0.5 * np.maximum(sizes, 1))
+    return np.isin(labels, surface[surface > 0])
 
 
 def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
@@ -141,7 +168,7 @@ def background_plate(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, fl
     return plate, max(noise, 1.0)
 
 
-def see_through_openings(rgb: np.ndarray, mask: np.ndarray, plate: np.ndarray, noise: float) -> np.ndarray:
+def see_through_openings(mask: np.ndarray, difference: np.ndarray, noise: float) -> np.ndarray:
     """Openings inside a product through which the backdrop shows, which the network filled in.
 
     An opening is an island of backdrop-coloured pixels that the outside backdrop cannot reach (so a
@@ -151,8 +178,6 @@ def see_through_openings(rgb: np.ndarray, mask: np.ndarray, plate: np.ndarray, n
     which matches the backdrop on average, not just roughly: through a hole the camera sees the backdrop
     itself, while a white print or glaze is a near miss, a little off in lightness or tint all over.
     """
-    smooth = cv2.GaussianBlur(to_lab(rgb), (0, 0), 1.0)
-    difference = smooth - plate
     distance = np.linalg.norm(difference, axis=2)
     near = 2.0 * noise
     backdrop_like = distance < near
