@@ -92,18 +92,20 @@ def foreground_alpha(rgb: np.ndarray, *, fill_enclosed: bool = False) -> np.ndar
     near_subject = cv2.dilate(mask.astype(np.uint8), window) > 0
     alpha = np.where(near_subject, alpha, 0.0).astype(np.float32)
     if fill_enclosed:
-        solid = fill_holes(mask)
-    else:
-        plate, noise = background_plate(rgb, alpha)
-        difference = backdrop_difference(rgb, plate)
-        solid = mask | enclosed_surface(mask, np.linalg.norm(difference, axis=2) < 2.0 * noise)
-    # Away from its outline a subject is opaque: the network's doubts inside a solid object (a mid-grey
-    # blot on a print) are not partial transparency.
-    solid_inside = cv2.erode(solid.astype(np.uint8), window) > 0
-    alpha = np.where(solid_inside | (solid & ~mask), 1.0, alpha).astype(np.float32)
-    if not fill_enclosed:
-        alpha[see_through_openings(mask, difference, noise)] = 0.0
+        return _opaque_inside(alpha, mask, fill_holes(mask), window)
+    plate, noise = background_plate(rgb, alpha)
+    difference = backdrop_difference(rgb, plate)
+    solid = mask | enclosed_surface(mask, np.linalg.norm(difference, axis=2) < 2.0 * noise)
+    alpha = _opaque_inside(alpha, mask, solid, window)
+    alpha[see_through_openings(mask, difference, noise)] = 0.0
     return alpha
+
+
+def _opaque_inside(alpha: np.ndarray, mask: np.ndarray, solid: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """Away from its outline a subject is opaque, and so is what it encloses (`solid` less `mask`): the
+    network's doubts inside a solid object, such as a pasted print, are not partial transparency."""
+    inside = cv2.erode(solid.astype(np.uint8), window) > 0
+    return np.where(inside | (solid & ~mask), 1.0, alpha).astype(np.float32)
 
 
 def backdrop_difference(rgb: np.ndarray, plate: np.ndarray) -> np.ndarray:
