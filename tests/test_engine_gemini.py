@@ -28,6 +28,8 @@ from mockup.engines.gemini import (
     closest_aspect_ratio,
 )
 from mockup.engines.prompts import build_prompt
+from mockup.imaging.backdrop import contrasting_backdrop
+from tests.matting_cases import white_mug_on_white
 from tests.fixtures_gemini import API_KEY
 from tests.gemini_server import USAGE, FakeGemini, slow
 
@@ -90,7 +92,8 @@ def test_request_body_carries_prompt_images_and_image_config(gemini_server):
     assert sent.path == "/v1/models/gemini-3-pro-image:generateContent"
     assert sent.headers["x-goog-api-key"] == API_KEY
     assert sent.texts == [build_prompt("ip-change", user_prompt="glossy finish", has_texture=True,
-                                       transparent_background=True)]
+                                       transparent_background=True,
+                                       backdrop=contrasting_backdrop(request.source))]
     parts = sent.body["contents"][0]["parts"]
     assert [list(part) for part in parts] == [["text"], ["inlineData"], ["inlineData"], ["inlineData"]]
     assert all(part["inlineData"]["mime_type"] == "image/png" for part in parts[1:])
@@ -296,10 +299,19 @@ def test_prompt_conditional_lines():
 
     assert "Preserve the structure" not in bare and "background" not in bare
     assert "Preserve the structure strictly" in full
-    assert "plain uniform light-grey or white studio background" in full
+    assert "plain uniform mid grey studio background" in full and "#808080" in full
     assert "no checkerboard" in full and "no cast shadow" in full
     assert full.splitlines()[-2] == "Additional instructions from the designer: matte black handle"
     assert "designer" not in build_prompt("sketch-to-real", user_prompt="   ")
+
+
+def test_a_transparent_generation_asks_for_a_backdrop_that_contrasts_with_the_product(gemini_server):
+    """White on white is what cannot be cut out: a white mug's photo gets a darker backdrop asked for."""
+    request = ip_request(source=white_mug_on_white(256).image, transparent_background=True)
+    make_engine(gemini_server).generate(request)
+    text = gemini_server.requests[0].texts[0]
+    assert "plain uniform white" not in text
+    assert f"plain uniform {contrasting_backdrop(request.source).name} studio background" in text
 
 
 def test_prompt_rejects_unknown_mode():

@@ -31,6 +31,7 @@ from .base import (
     Usage,
 )
 from .. import telemetry
+from ..imaging.backdrop import MID_GREY, contrasting_backdrop
 from ..imaging.regions import MARK_COLOUR_NAME
 from .prompts import build_edit_prompt, build_prompt
 from .quota import CallQuota
@@ -229,6 +230,7 @@ def _contents(request: GenerationRequest) -> list[types.Part]:
         preserve_structure=request.preserve_structure,
         has_texture=request.texture is not None,
         transparent_background=request.transparent_background,
+        backdrop=contrasting_backdrop(request.source) if request.transparent_background else MID_GREY,
     )
     return [types.Part.from_text(text=prompt)] + _image_parts(images)
 

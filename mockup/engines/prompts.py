@@ -6,6 +6,7 @@ and the prompt names them by that position because the model sees only one list 
 """
 from __future__ import annotations
 
+from ..imaging.backdrop import MID_GREY, Backdrop
 from .base import Mode
 
 IP_CHANGE = (
@@ -32,10 +33,13 @@ TEXTURE = (
     "Image {texture} is a reference texture: use its material, pattern and finish for the product's "
     "surface."
 )
+# The colour is chosen to contrast with the product (mockup/imaging/backdrop.py): a white product on
+# white cannot be cut out. "Flat, the same everywhere" keeps the model from adding a studio gradient.
 TRANSPARENT_BACKGROUND = (
-    "Show the product alone, centred and fully visible, on a plain uniform light-grey or white studio "
-    "background with no other objects, no checkerboard pattern and no cast shadow; the background "
-    "will be cut out afterwards."
+    "Show the product alone, centred and fully visible, on a plain uniform {backdrop} studio background "
+    "(one flat colour, {hex}, the same everywhere: no gradient, no vignette, no floor line), with no other "
+    "objects, no checkerboard pattern, no reflection and no cast shadow; the background will be cut out "
+    "afterwards."
 )
 EDIT = (
     "Image 1 is a finished product mockup. Image 2 is the same picture with one region marked: it is "
@@ -62,8 +66,10 @@ def build_prompt(
     preserve_structure: bool = True,
     has_texture: bool = False,
     transparent_background: bool = False,
+    backdrop: Backdrop = MID_GREY,
 ) -> str:
-    """The full instruction text for one generation call, one sentence group per line."""
+    """The full instruction text for one generation call, one sentence group per line. `backdrop` is
+    the plain background asked for when the result will be cut out (`transparent_background`)."""
     if mode not in MODE_INSTRUCTIONS:
         raise ValueError(f"unknown generation mode {mode!r}")
     numbers = _image_numbers(mode, has_texture)
@@ -73,7 +79,7 @@ def build_prompt(
     if has_texture:
         lines.append(TEXTURE.format(**numbers))
     if transparent_background:
-        lines.append(TRANSPARENT_BACKGROUND)
+        lines.append(TRANSPARENT_BACKGROUND.format(backdrop=backdrop.name, hex=backdrop.hex))
     if user_prompt.strip():
         lines.append(USER_PROMPT.format(prompt=user_prompt.strip()))
     lines.append(CLOSING)

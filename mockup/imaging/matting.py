@@ -1,10 +1,18 @@
-"""Cutting a subject out of its background without a neural network.
+"""Cutting a product or a character out of its background (DESIGN.md section 6, cut-outs).
 
-Character art and product shots are usually on a plain studio or paper background, so the border tells
-us the background colour. That seeds OpenCV's GrabCut on a small copy (fast), and the edge is then
-re-estimated at full resolution from the known background and nearby foreground colours, which keeps the
-silhouette sharp and its anti-aliased pixels partially transparent. Everything is deterministic: the
-same image always gives the same alpha.
+A segmentation network (mockup/imaging/segmentation.py) tells what the subject is, on a small copy of
+the image. Everything after that happens at full resolution, because a 320-px mask scaled up is blurry
+and blind to small openings:
+
+1. the upscaled mask is snapped to the photo's own edges with a guided filter (He et al.), which gives
+   soft, anti-aliased edges that follow the silhouette rather than the mask's pixel grid;
+2. the background is modelled as a smooth plate (studio sweeps have gradients and vignettes), and
+   openings inside a product that show that plate (a mug handle's hole, a ring, a tag's eyelet) are
+   made transparent; a character keeps everything its outline encloses instead (white eyes, a belly);
+3. edge pixels are decontaminated: the backdrop's colour is taken out of them, so a cut-out laid on
+   another colour shows no light or dark fringe.
+
+The same image always gives the same alpha.
 """
 from __future__ import annotations
 
@@ -14,12 +22,16 @@ import cv2
 import numpy as np
 from PIL import Image
 
-WORK_SIDE = 320  # GrabCut is O(pixels x iterations); 320 px keeps it around 100 ms
-GRABCUT_ITERATIONS = 4
-GRABCUT_SEED = 0x5EED  # GrabCut's k-means draws from OpenCV's RNG; a fixed seed keeps results stable
+from . import segmentation
+
 UNIFORM_BACKGROUND_SPREAD = 25.0  # border colour spread (Lab units) beyond which the border is a scene
-MIN_CONTRAST = 24.0  # foreground/background RGB distance below which colour cannot tell them apart
-EDGE_SOFTNESS_SIGMA = 0.7  # px; turns the last hard steps of the edge into partial transparency
+MIN_SUBJECT_SHARE = 0.01  # below this the network found nothing: keep the picture rather than erase it
+GUIDE_EPS = 2e-3  # guided filter regularisation (guide in 0..1): lower follows weaker image edges
+EDGE_GAIN = 1.5  # steepens the filtered mask's transition back to an edge one or two pixels wide
+PLATE_SIDE = 128  # the background plate is smooth: solve it small and scale it up
+HOLE_MIN_SHARE = 2e-5  # openings smaller than this share of the image are noise, not holes
+HOLE_EDGE_CONTRAST = 2.5  # a hole's rim must differ from the backdrop this many times the noise
+HOLE_BIAS = 0.5  # the backdrop seen through a hole matches the plate on average to this share of the noise
 
 
 @dataclass(frozen=True)
@@ -47,9 +59,14 @@ def cut_out(image: Image.Image, *, fill_enclosed: bool = False) -> Image.Image:
     if has_meaningful_alpha(rgba):
         return rgba
     rgb = np.asarray(rgba.convert("RGB"))
-    alpha = foreground_alpha(rgb, fill_enclosed=fill_enclosed)
-    out = np.dstack([rgb, np.rint(alpha * 255).astype(np.uint8)])
-    return Image.fromarray(out, "RGBA")
+    alpha = np.rint(foreground_alpha(rgb, fill_enclosed=fill_enclosed) * 255).astype(np.uint8)
+    colour = decontaminate(rgb, alpha.astype(np.float32) / 255.0)
+    return Image.fromarray(np.dstack([colour, alpha]), "RGBA")
+
+
+def cut_out_character(image: Image.Image) -> Image.Image:
+    """Character art as RGBA: the outline's inside stays opaque, white eyes, teeth and belly included."""
+    return cut_out(image, fill_enclosed=True)
 
 
 def has_meaningful_alpha(image: Image.Image) -> bool:
@@ -63,24 +80,175 @@ def has_meaningful_alpha(image: Image.Image) -> bool:
 def foreground_alpha(rgb: np.ndarray, *, fill_enclosed: bool = False) -> np.ndarray:
     """Alpha (float32, 0..1) of the subject in an RGB array, at the array's own resolution."""
     height, width = rgb.shape[:2]
-    scale = min(1.0, WORK_SIDE / max(height, width))
-    small = cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
-                       interpolation=cv2.INTER_AREA) if scale < 1.0 else rgb
-    background = estimate_background(small)
-    mask = _grabcut(small, background)
-    mask = keep_main_components(mask)
-    if np.count_nonzero(mask) < 0.01 * mask.size:
+    model = segmentation.segmenter()
+    coarse = cv2.resize(model.saliency(rgb), (width, height), interpolation=cv2.INTER_LINEAR)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    radius = max(2, round(1.5 * max(width / model.size[0], height / model.size[1])))
+    alpha = np.clip((guided_filter(grey, coarse, radius, GUIDE_EPS) - 0.5) * EDGE_GAIN + 0.5, 0.0, 1.0)
+    mask = keep_main_components(alpha >= 0.5)
+    if np.count_nonzero(mask) < MIN_SUBJECT_SHARE * mask.size:
         return np.ones((height, width), np.float32)
+    window = np.ones((2 * radius + 1,) * 2, np.uint8)
+    near_subject = cv2.dilate(mask.astype(np.uint8), window) > 0
+    alpha = np.where(near_subject, alpha, 0.0).astype(np.float32)
     if fill_enclosed:
-        mask = fill_holes(mask)
-    alpha = _refine_edge(rgb, mask, background)
-    return cv2.GaussianBlur(alpha, (0, 0), EDGE_SOFTNESS_SIGMA)
+        return _opaque_inside(alpha, mask, fill_holes(mask), window)
+    plate, noise = background_plate(rgb, alpha)
+    difference = backdrop_difference(rgb, plate)
+    solid = mask | enclosed_surface(mask, np.linalg.norm(difference, axis=2) < 2.0 * noise)
+    alpha = _opaque_inside(alpha, mask, solid, window)
+    alpha[see_through_openings(mask, difference, noise)] = 0.0
+    return alpha
+
+
+def _opaque_inside(alpha: np.ndarray, mask: np.ndarray, solid: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """Away from its outline a subject is opaque, and so is what it encloses (`solid` less `mask`): the
+    network's doubts inside a solid object, such as a pasted print, are not partial transparency."""
+    inside = cv2.erode(solid.astype(np.uint8), window) > 0
+    return np.where(inside | (solid & ~mask), 1.0, alpha).astype(np.float32)
+
+
+def backdrop_difference(rgb: np.ndarray, plate: np.ndarray) -> np.ndarray:
+    """Each pixel, lightly smoothed against noise, minus the backdrop plate (Lab)."""
+    return cv2.GaussianBlur(to_lab(rgb), (0, 0), 1.0) - plate
+
+
+def enclosed_surface(mask: np.ndarray, backdrop_like: np.ndarray) -> np.ndarray:
+    """Areas the mask encloses that do not show the backdrop: the network's misses inside a product
+    (a hole in a product must show what is behind it, so anything else there is product)."""
+    enclosed = fill_holes(mask) & ~mask
+    count, labels = cv2.connectedComponents(enclosed.astype(np.uint8), connectivity=4)
+    if count <= 1:
+        return enclosed
+    shows_backdrop = np.bincount(labels[enclosed], weights=backdrop_like[enclosed], minlength=count)
+    sizes = np.bincount(labels[enclosed], minlength=count)
+    surface = np.flatnonzero(shows_backdrop < 0.5 * np.maximum(sizes, 1))
+    return np.isin(labels, surface[surface > 0])
+
+
+def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """He, Sun and Tang's guided filter (grey guide): `source` smoothed, but with the guide's edges."""
+    size = (2 * radius + 1, 2 * radius + 1)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(values, cv2.CV_32F, size, borderType=cv2.BORDER_REFLECT)
+
+    mean_guide, mean_source = mean(guide), mean(source)
+    covariance = mean(guide * source) - mean_guide * mean_source
+    variance = mean(guide * guide) - mean_guide * mean_guide
+    a = covariance / (variance + eps)
+    b = mean_source - a * mean_guide
+    return mean(a) * guide + mean(b)
+
+
+def background_plate(rgb: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, float]:
+    """The backdrop's colour everywhere (Lab), filled in behind the subject, and its noise level.
+
+    Solved on a small copy by normalised convolution of the certain background pixels: smooth like a
+    studio sweep's gradient and vignette, and cheap whatever the image size.
+    """
+    height, width = rgb.shape[:2]
+    scale = min(1.0, PLATE_SIDE / max(height, width))
+    small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    lab = to_lab(rgb)
+    certain = (cv2.erode((alpha < 0.02).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0).astype(np.float32)
+    small_lab = cv2.resize(lab * certain[..., None], small_size, interpolation=cv2.INTER_AREA)
+    small_weight = cv2.resize(certain, small_size, interpolation=cv2.INTER_AREA)
+    plate = np.zeros_like(small_lab)
+    filled = np.zeros(small_weight.shape, bool)
+    for sigma in (1.0, 3.0, 9.0, 27.0):  # widen until every pixel has background around it
+        weight = cv2.GaussianBlur(small_weight, (0, 0), sigma)
+        estimate = cv2.GaussianBlur(small_lab, (0, 0), sigma) / np.maximum(weight, 1e-6)[..., None]
+        fresh = ~filled & (weight > 0.05)
+        plate[fresh] = estimate[fresh]
+        filled |= fresh
+    if not filled.all():
+        plate[~filled] = np.median(lab[certain > 0], axis=0) if certain.any() else lab.mean(axis=(0, 1))
+    plate = cv2.resize(plate, (width, height), interpolation=cv2.INTER_LINEAR)
+    residual = np.linalg.norm(lab - plate, axis=2)[certain > 0]
+    noise = float(np.percentile(residual, 90)) if residual.size else 1.0
+    return plate, max(noise, 1.0)
+
+
+def see_through_openings(mask: np.ndarray, difference: np.ndarray, noise: float) -> np.ndarray:
+    """Openings inside a product through which the backdrop shows, which the network filled in.
+
+    An opening is an island of backdrop-coloured pixels that the outside backdrop cannot reach (so a
+    white mug's highlight, which runs out to the white sweep, is never one), whose rim is a real edge
+    (a white print fades into the product's shading instead), and which is framed by the product's body
+    rather than by a thin printed line on a backdrop-coloured surface (the inside of a printed "O"), and
+    which matches the backdrop on average, not just roughly: through a hole the camera sees the backdrop
+    itself, while a white print or glaze is a near miss, a little off in lightness or tint all over.
+    """
+    distance = np.linalg.norm(difference, axis=2)
+    near = 2.0 * noise
+    backdrop_like = distance < near
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(backdrop_like.astype(np.uint8), connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    openings = np.zeros(mask.shape, bool)
+    min_area = max(9, HOLE_MIN_SHARE * mask.size)
+    line = max(3, round(max(mask.shape) / 200))  # wider than a printed stroke, narrower than a handle
+    margin = 3 * line
+    for label in range(1, count):
+        x, y, w, h, area = stats[label]
+        if area < min_area or label in border:
+            continue
+        box = (slice(max(0, y - margin), y + h + margin), slice(max(0, x - margin), x + w + margin))
+        island = labels[box] == label
+        if np.count_nonzero(mask[box][island]) < 0.5 * area:
+            continue  # already transparent
+        rim = _ring(island, 0, line)
+        beyond = _ring(island, line, 3 * line)
+        framed_by_surface = np.mean(backdrop_like[box][beyond] & mask[box][beyond]) > 0.5
+        bias = float(np.linalg.norm(difference[box][island].mean(axis=0)))
+        if (np.median(distance[box][rim]) >= HOLE_EDGE_CONTRAST * near and not framed_by_surface
+                and bias < HOLE_BIAS * noise):
+            openings[box] |= cv2.dilate(island.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return openings & mask
+
+
+def _ring(region: np.ndarray, inner: int, outer: int) -> np.ndarray:
+    """Pixels more than `inner` and at most `outer` pixels outside `region`."""
+    def grown(by: int) -> np.ndarray:
+        if by == 0:
+            return region
+        return cv2.dilate(region.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                                             (2 * by + 1, 2 * by + 1))) > 0
+    return grown(outer) & ~grown(inner)
+
+
+def decontaminate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Take the backdrop's colour out of partly transparent pixels: F = (I - (1 - a) B) / a.
+
+    B is the backdrop just outside the subject, F is kept within the colours of the subject just
+    inside, so noise in a nearly transparent pixel cannot blow up into a bright speck.
+    """
+    edge = (alpha > 0.0) & (alpha < 1.0)
+    if not edge.any():
+        return rgb
+    image = rgb.astype(np.float32)
+    background = _spread_inwards(image, alpha < 0.02)
+    foreground = _spread_inwards(image, alpha > 0.98)
+    a = np.maximum(alpha, 0.05)[..., None]
+    solved = (image - (1.0 - a) * background) / a
+    low = np.minimum(foreground, image) - 8.0
+    high = np.maximum(foreground, image) + 8.0
+    out = image.copy()
+    out[edge] = np.clip(solved, low, high)[edge]
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def _spread_inwards(image: np.ndarray, known: np.ndarray, sigma: float = 3.0) -> np.ndarray:
+    """Local average colour of the `known` pixels, reaching a few pixels into the unknown ones."""
+    weight = cv2.GaussianBlur(known.astype(np.float32), (0, 0), sigma)
+    colour = cv2.GaussianBlur(image * known[..., None], (0, 0), sigma)
+    return colour / np.maximum(weight, 1e-4)[..., None]
 
 
 def estimate_background(rgb: np.ndarray) -> Background:
     """Median colour of a thin border strip, with the 90th percentile of distances as its spread."""
     strip = _border_strip(rgb.shape[:2])
-    lab = _lab(rgb)
+    lab = to_lab(rgb)
     bg_lab = np.median(lab[strip], axis=0)
     bg_rgb = np.median(rgb[strip].astype(np.float32), axis=0)
     spread = float(np.percentile(np.linalg.norm(lab[strip] - bg_lab, axis=1), 90))
@@ -116,84 +284,6 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     return outside[1:-1, 1:-1] != 2
 
 
-def _grabcut(rgb: np.ndarray, background: Background) -> np.ndarray:
-    """Seed GrabCut from the border colour and return the foreground as a boolean mask."""
-    seeds = _seed_mask(rgb, background)
-    if not np.any((seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)):
-        return np.zeros(seeds.shape, bool)
-    bgd_model = np.zeros((1, 65), np.float64)
-    fgd_model = np.zeros((1, 65), np.float64)
-    cv2.setRNGSeed(GRABCUT_SEED)
-    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
-    try:
-        cv2.grabCut(bgr, seeds, None, bgd_model, fgd_model, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
-    except cv2.error:
-        # GrabCut refuses seeds without both classes; the seeds themselves are then the best answer.
-        pass
-    return (seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD)
-
-
-def _seed_mask(rgb: np.ndarray, background: Background) -> np.ndarray:
-    """Background-coloured pixels are probable background, the rest probable foreground.
-
-    The border itself is certain background where it has the background colour, and pixels far from
-    that colour are certain foreground. On a busy border (a scene, not a backdrop) colour says nothing,
-    so only the border is marked and GrabCut works like its rectangle mode.
-    """
-    seeds = np.full(rgb.shape[:2], cv2.GC_PR_FGD, np.uint8)
-    strip = _border_strip(rgb.shape[:2])
-    if not background.uniform:
-        seeds[strip] = cv2.GC_BGD
-        return seeds
-    distance = np.linalg.norm(_lab(rgb) - background.lab, axis=2)
-    near = max(6.0, 3.0 * background.spread)
-    far = max(3.0 * near, 35.0)
-    seeds[distance < near] = cv2.GC_PR_BGD
-    seeds[distance > far] = cv2.GC_FGD
-    seeds[strip & (distance < near)] = cv2.GC_BGD
-    return seeds
-
-
-def _refine_edge(rgb: np.ndarray, small_mask: np.ndarray, background: Background) -> np.ndarray:
-    """Upsample the coarse mask and solve the edge band at full resolution.
-
-    In the band each pixel is modelled as a mix of the background colour B and the nearby foreground
-    colour F; alpha is the projection of (I - B) onto (F - B). Where F and B are too alike to tell
-    apart, or the background is not uniform, the upsampled mask is kept.
-    """
-    height, width = rgb.shape[:2]
-    coarse = cv2.resize(small_mask.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-    alpha = (coarse >= 0.5).astype(np.float32)
-    if not background.uniform:
-        return alpha
-    radius = max(2, int(np.ceil(width / small_mask.shape[1])) + 1)
-    band = (coarse > 0.0) & (coarse < 1.0)
-    band = cv2.dilate(band.astype(np.uint8), np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)) > 0
-    if not band.any():
-        return alpha
-    foreground = _local_foreground_colour(rgb, small_mask)[band]
-    pixels = rgb[band].astype(np.float32)
-    direction = foreground - background.rgb
-    length2 = np.einsum("ij,ij->i", direction, direction)
-    projected = np.einsum("ij,ij->i", pixels - background.rgb, direction) / np.maximum(length2, 1.0)
-    solved = np.clip(projected, 0.0, 1.0)
-    alpha[band] = np.where(length2 >= MIN_CONTRAST**2, solved, alpha[band])
-    return alpha
-
-
-def _local_foreground_colour(rgb: np.ndarray, small_mask: np.ndarray) -> np.ndarray:
-    """Average foreground colour near every pixel, from the eroded coarse mask (full-res float32 RGB)."""
-    height, width = rgb.shape[:2]
-    inner = cv2.erode(small_mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
-    if not inner.any():
-        inner = small_mask.astype(np.float32)
-    small_rgb = cv2.resize(rgb, small_mask.shape[::-1], interpolation=cv2.INTER_AREA).astype(np.float32)
-    kernel = (0, 0)
-    weight = cv2.GaussianBlur(inner, kernel, 3.0)
-    colour = cv2.GaussianBlur(small_rgb * inner[..., None], kernel, 3.0) / np.maximum(weight, 1e-4)[..., None]
-    return cv2.resize(colour, (width, height), interpolation=cv2.INTER_LINEAR)
-
-
 def _border_strip(shape: tuple[int, int]) -> np.ndarray:
     height, width = shape
     size = max(2, round(0.03 * min(height, width)))
@@ -202,6 +292,6 @@ def _border_strip(shape: tuple[int, int]) -> np.ndarray:
     return strip
 
 
-def _lab(rgb: np.ndarray) -> np.ndarray:
+def to_lab(rgb: np.ndarray) -> np.ndarray:
     """CIE Lab in real units (L 0..100), so distances mean the same whatever the colour."""
     return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
