@@ -123,6 +123,15 @@ def job_status(app: Flask, generation_id: str) -> str | None:
     return status
 
 
+def generation(app: Flask, generation_id: str) -> Generation:
+    """The job's row as it is now, detached from the session."""
+    with app.app_context():
+        row = db.session.get(Generation, generation_id)
+        db.session.expunge(row)
+        db.session.remove()
+    return row
+
+
 def wait_for_status(app: Flask, generation_id: str, wanted=("succeeded", "failed"), timeout: float = 90) -> str:
     def reached() -> str | None:
         status = job_status(app, generation_id)

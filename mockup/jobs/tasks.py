@@ -11,7 +11,7 @@ from .lifecycle import JobTable
 from .registry import GENERATION_TASK, IMAGE_TASK
 
 log = logging.getLogger(__name__)
-# A second after the lease lapsed: the claim compares with the database's stored lease, not ours.
+# How long after the lease lapsed a waiting redelivery comes back: late enough that its claim finds it lapsed.
 LEASE_MARGIN_S = 1.0
 
 
