@@ -45,7 +45,7 @@ pytestmark = pytest.mark.faults
 
 LEASE_S = 6  # JOB_LEASE_S of the kill and crash tests: what a dead worker's job waits out
 HEARTBEAT_S = 2  # JOB_HEARTBEAT_S of the same tests: a live job renews its lease three times per lease
-CALL_S = 3.0  # how long the fake Gemini takes per call where a job must be caught mid-generation
+CALL_S = 5.0  # how long the fake Gemini takes per call where a job must be caught mid-generation
 SLOW_CALL_S = 10.0  # a live call longer than the lease: only the heartbeat keeps the job its worker's
 RECOVERY_S = 60  # the bound on a killed job coming back (DESIGN.md section 9 aims at 90 s with the defaults)
 REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
@@ -157,7 +157,7 @@ def test_worker_child_killed_mid_generation_is_taken_over_by_its_redelivered_mes
     worker = start_worker(lease_env, tmp_path, concurrency=2)
     try:
         [generation_id] = submit(app, owner(app))
-        wait_until(lambda: gemini_server.requests, 30, "the first Gemini call")
+        wait_until(lambda: len(gemini_server.requests) == 2, 30, "both Gemini calls of the first attempt")
         child = wait_until(lambda: pool_process_of(app, generation_id), 30, "the pool process running the job")
         os.kill(child, signal.SIGKILL)
         killed = time.monotonic()
@@ -183,7 +183,7 @@ def test_whole_worker_killed_and_restarted_recovers_through_the_reaper(lease_env
     worker = start_worker(lease_env, tmp_path, name="first")
     try:
         [generation_id] = submit(app, owner(app))
-        wait_until(lambda: gemini_server.requests, 30, "the first Gemini call")
+        wait_until(lambda: len(gemini_server.requests) == 2, 30, "both Gemini calls of the first attempt")
         os.killpg(worker.pid, signal.SIGKILL)
         killed = time.monotonic()
         worker.wait()
