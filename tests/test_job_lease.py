@@ -181,3 +181,16 @@ def test_a_redelivered_message_of_a_job_no_claim_can_take_stops(app, job, ended)
         db.session.execute(update(Generation).values(**ended))
         db.session.commit()
         assert deliver_as(job, retries=2, delivery_info={"redelivered": True}) is None
+
+
+def test_a_waiting_redelivery_and_the_reaper_run_a_dead_job_once(app, job):
+    """Both come for a job whose lease lapsed: the reaper queues it again and sends a message, the
+    redelivered one comes back from its wait. Whichever claims first runs it; the other claims nothing."""
+    with app.app_context():
+        assert lifecycle.claim(job) == 1
+        db.session.execute(update(Generation).values(lease_until=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        assert [job_id for _, job_id, _ in runner.reap()] == [job]
+        assert deliver_as(job, retries=1) == "succeeded"
+        assert deliver_as(job) is None  # the reaper's message
+        assert db.session.get(Generation, job).attempts == 2
