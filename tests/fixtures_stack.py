@@ -72,6 +72,13 @@ def start_worker(env: Mapping[str, str], tmp_path: Path, name: str = "w1", concu
     )
 
 
+def pool_process_of(app: Flask, generation_id: str) -> int | None:
+    """The pid of the worker's pool process running this job's task, as the worker itself reports it."""
+    replies = app.extensions["celery"].control.inspect(timeout=2).active() or {}
+    return next((task["worker_pid"] for active in replies.values() for task in active
+                 if task["args"] == [generation_id]), None)
+
+
 def start_web(env: Mapping[str, str], tmp_path: Path, port: int, workers: int = 2) -> subprocess.Popen:
     """gunicorn serving wsgi:app on 127.0.0.1:port; returns once it answers /healthz."""
     log = open(tmp_path / "gunicorn.log", "ab")
@@ -114,6 +121,15 @@ def job_status(app: Flask, generation_id: str) -> str | None:
         status = db.session.scalar(select(Generation.status).where(Generation.id == generation_id))
         db.session.remove()
     return status
+
+
+def generation(app: Flask, generation_id: str) -> Generation:
+    """The job's row as it is now, detached from the session."""
+    with app.app_context():
+        row = db.session.get(Generation, generation_id)
+        db.session.expunge(row)
+        db.session.remove()
+    return row
 
 
 def wait_for_status(app: Flask, generation_id: str, wanted=("succeeded", "failed"), timeout: float = 90) -> str:

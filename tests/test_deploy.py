@@ -163,7 +163,7 @@ def test_compose_services_run_here(deployed):
     assert health.status_code == 200 and health.json()["checks"] == {"database": "ok", "redis": "ok"}
     wait_for_line(deployed.logs["worker"], lambda line: line["message"].endswith(" ready."), "ready worker")
     run_a_job(deployed.url, "compose-job-1")
-    # A fresh schedule first sends the reaper one interval (30 s) after beat started.
+    # A fresh schedule first sends the reaper one interval (REAP_EVERY_S, 10 s) after beat started.
     wait_for_line(deployed.logs["beat"], lambda line: "Sending due task reap-jobs (mockup.reap_jobs)" in line["message"],
                   "reaper sent by beat", timeout=60)
     wait_for_line(deployed.logs["worker"], lambda line: re.match(r"Task mockup\.reap_jobs\[.+\] succeeded", line["message"]),

@@ -7,11 +7,12 @@ import threading
 from datetime import timedelta
 
 import pytest
+from celery.exceptions import Retry
 from sqlalchemy import update
 
 import config
 from mockup.extensions import db
-from mockup.jobs import lifecycle, runner
+from mockup.jobs import lifecycle, runner, tasks
 from mockup.models import Generation, utcnow
 from mockup.services import accounts, characters, execution, generations, projects
 
@@ -126,3 +127,70 @@ def test_a_job_renews_its_lease_while_it_works(app, job, monkeypatch):
     with app.app_context():
         assert runner.run_generation(job) == "succeeded"
         assert lease_of(job) is None  # finished: no lease left
+
+
+def test_the_lease_left_is_what_a_claim_has_to_wait(app, job):
+    with app.app_context():
+        start = utcnow()
+        assert lifecycle.lease_left(job, now=start) is None  # queued: a claim takes it at once
+        lifecycle.claim(job, now=start)
+        assert lifecycle.lease_left(job, now=start + timedelta(seconds=15)) == LEASE_S - 15
+        assert lifecycle.lease_left(job, now=start + timedelta(seconds=LEASE_S + 5)) == 0
+        db.session.execute(update(Generation).values(attempts=lifecycle.MAX_ATTEMPTS))
+        db.session.commit()
+        assert lifecycle.lease_left(job, now=start) is None  # out of attempts: the reaper fails it
+
+
+def deliver_as(job_id, **request):
+    """One delivery of the generation task in this process, with the message's Celery request (retries,
+    delivery_info) as the worker would set it."""
+    tasks.generate_mockup.push_request(called_directly=False, args=[job_id], **request)
+    try:
+        return tasks.deliver(tasks.generate_mockup, Generation, job_id)
+    finally:
+        tasks.generate_mockup.pop_request()
+
+
+def test_a_redelivered_message_waits_out_the_lease_then_takes_the_job_over(app, job):
+    """Redis puts the message of a killed pool process back at once: it finds the dead attempt's lease
+    still running, comes back when it lapses (not doing nothing, which left the job to the reaper) and
+    then claims the job."""
+    with app.app_context():
+        assert lifecycle.claim(job) == 1
+        with pytest.raises(Retry) as retry:
+            deliver_as(job, delivery_info={"redelivered": True})
+        assert 0 < retry.value.when <= LEASE_S + tasks.LEASE_MARGIN_S
+        db.session.execute(update(Generation).values(lease_until=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        assert deliver_as(job, retries=1) == "succeeded"
+        assert db.session.get(Generation, job).attempts == 2
+
+
+def test_a_first_delivery_of_a_running_job_does_nothing(app, job):
+    """A duplicate that is no redelivery (the reaper re-sent a queued job the broker still held)."""
+    with app.app_context():
+        assert lifecycle.claim(job) == 1
+        assert deliver_as(job, delivery_info={"redelivered": False}) is None
+
+
+@pytest.mark.parametrize("ended", [{"status": "succeeded", "lease_until": None},
+                                   {"attempts": lifecycle.MAX_ATTEMPTS}], ids=["succeeded", "out-of-attempts"])
+def test_a_redelivered_message_of_a_job_no_claim_can_take_stops(app, job, ended):
+    with app.app_context():
+        assert lifecycle.claim(job) == 1
+        db.session.execute(update(Generation).values(**ended))
+        db.session.commit()
+        assert deliver_as(job, retries=2, delivery_info={"redelivered": True}) is None
+
+
+def test_a_waiting_redelivery_and_the_reaper_run_a_dead_job_once(app, job):
+    """Both come for a job whose lease lapsed: the reaper queues it again and sends a message, the
+    redelivered one comes back from its wait. Whichever claims first runs it; the other claims nothing."""
+    with app.app_context():
+        assert lifecycle.claim(job) == 1
+        db.session.execute(update(Generation).values(lease_until=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        assert [job_id for _, job_id, _ in runner.reap()] == [job]
+        assert deliver_as(job, retries=1) == "succeeded"
+        assert deliver_as(job) is None  # the reaper's message
+        assert db.session.get(Generation, job).attempts == 2

@@ -15,7 +15,9 @@ from .registry import TASK_OF_TABLE
 
 log = logging.getLogger(__name__)
 
-REAP_EVERY_S = 30.0
+# A whole worker killed leaves its job to the reaper: back at most JOB_LEASE_S + REAP_EVERY_S after the kill
+# (70 s with the defaults; DESIGN.md section 9 aims at 90 s). One cheap query per job table each time.
+REAP_EVERY_S = 10.0
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -42,7 +44,9 @@ def celery_init_app(app: Flask) -> Celery:
         task_default_priority=5,
         broker_connection_retry_on_startup=True,
         broker_transport_options={
-            # Longer than the time limit, or Redis would hand a running job to a second worker.
+            # Longer than the time limit, or Redis would hand a running job to a second worker, and than the
+            # countdown of a redelivery waiting out a lease (tasks.deliver: JOB_LEASE_S at most). A whole
+            # worker killed leaves its message unacknowledged this long: the reaper gives the job back first.
             "visibility_timeout": time_limit * 2,
             # Our priorities are 1 (high), 5 (normal), 10 (batch); lower runs first.
             "priority_steps": list(range(11)),

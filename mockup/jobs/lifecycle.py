@@ -74,6 +74,17 @@ def _lease(now: datetime) -> datetime:
     return now + timedelta(seconds=current_app.config["JOB_LEASE_S"])
 
 
+def lease_left(job_id: str, table: JobTable = Generation, *, now: datetime | None = None) -> float | None:
+    """Seconds until the lease of a running job with attempts left lapses (0 if it has), when a claim
+    could take the job over; None if no claim ever will (it ended, or is out of attempts: the reaper's)."""
+    now = now or utcnow()
+    lease_until = db.session.scalar(
+        select(table.lease_until).where(table.id == job_id, table.status == "running", table.attempts < MAX_ATTEMPTS)
+    )
+    db.session.commit()  # end the read's transaction: the caller may wait long before its next query
+    return None if lease_until is None else max(0.0, (lease_until - now).total_seconds())
+
+
 class Heartbeat:
     """While a delivery works, renew its job's lease every JOB_HEARTBEAT_S from a thread of its own, so
     the lease (JOB_LEASE_S) outlives every slow but live call and lapses soon after the worker dies.

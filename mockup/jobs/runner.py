@@ -39,6 +39,11 @@ def _deliver(table: JobTable, job_id: str) -> str | None:
     return lifecycle.keep(table, job_id, attempt, made)
 
 
+def lease_left(table: JobTable, job_id: str) -> float | None:
+    """How long a delivery that claimed nothing should wait before trying again (lifecycle.lease_left)."""
+    return lifecycle.lease_left(job_id, table)
+
+
 def reap(*, orphans: bool = False) -> list[tuple[str, str, int]]:
     """The reaper over every job table (lifecycle.reap)."""
     return lifecycle.reap(TABLES, orphans=orphans)

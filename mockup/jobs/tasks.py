@@ -1,23 +1,45 @@
 """Celery tasks: thin, receive ids, run the job through the runner."""
 from __future__ import annotations
 
-from celery import shared_task
+import logging
 
+from celery import Task, shared_task
+
+from ..models import Generation, ImageJob
 from . import handoff, runner
+from .lifecycle import JobTable
 from .registry import GENERATION_TASK, IMAGE_TASK
 
+log = logging.getLogger(__name__)
+# How long after the lease lapsed a waiting redelivery comes back: late enough that its claim finds it lapsed.
+LEASE_MARGIN_S = 1.0
 
-@shared_task(name=GENERATION_TASK, acks_late=True, reject_on_worker_lost=True)
-def generate_mockup(generation_id: str) -> str | None:
+
+@shared_task(bind=True, name=GENERATION_TASK, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def generate_mockup(self: Task, generation_id: str) -> str | None:
     """Run one delivery of a generation job of any job_type (a mockup or a region edit: the registry
     picks the work from the row); a duplicate delivery claims nothing and returns None."""
-    return runner.run_generation(generation_id)
+    return deliver(self, Generation, generation_id)
 
 
-@shared_task(name=IMAGE_TASK, acks_late=True, reject_on_worker_lost=True)
-def process_image(job_id: str) -> str | None:
+@shared_task(bind=True, name=IMAGE_TASK, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def process_image(self: Task, job_id: str) -> str | None:
     """Run one delivery of an image job (2K upscale, background cut-out)."""
-    return runner.run_image_job(job_id)
+    return deliver(self, ImageJob, job_id)
+
+
+def deliver(task: Task, table: JobTable, job_id: str) -> str | None:
+    """Run one delivery. A message delivered again (its pool process died: Redis puts it back at once)
+    or sent again by this function finds the job still under the dead attempt's lease; instead of
+    doing nothing it comes back when the lease lapses and takes the job over, so the job does not wait
+    for the reaper. Against a live job it only ever waits: the heartbeat keeps renewing the lease."""
+    outcome = runner.run(table, job_id)
+    if outcome is None and (task.request.retries or (task.request.delivery_info or {}).get("redelivered")):
+        wait_s = runner.lease_left(table, job_id)
+        if wait_s is not None:
+            log.info("job %s still holds a lease; its redelivered message tries again in %.0f s", job_id, wait_s)
+            raise task.retry(countdown=wait_s + LEASE_MARGIN_S)
+    return outcome
 
 
 @shared_task(name="mockup.reap_jobs")
