@@ -13,7 +13,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
 
 from mockup.extensions import db
-from mockup.models import Generation
+from mockup.models import Generation, ImageJob
 from mockup.jobs import runner
 from mockup.services import execution, image_jobs
 
@@ -35,13 +35,13 @@ def _in_context(app: Flask) -> Iterator[None]:
 def run_job(app: Flask, generation_id: str) -> str | None:
     """Run one queued generation or edit; its final status, or None if another delivery had it."""
     with _in_context(app):
-        return runner.run_generation(generation_id)
+        return runner.run(Generation, generation_id)
 
 
 def run_image_job(app: Flask, job_id: str) -> str | None:
     """Run one queued image job (2K upscale or cut-out); its final status, or None as for run_job."""
     with _in_context(app):
-        return runner.run_image_job(job_id)
+        return runner.run(ImageJob, job_id)
 
 
 def run_queued_jobs(app: Flask) -> None:
@@ -49,7 +49,7 @@ def run_queued_jobs(app: Flask) -> None:
     with _in_context(app):
         queued = list(db.session.scalars(select(Generation.id).where(Generation.status == "queued")))
         for generation_id in queued:
-            runner.run_generation(generation_id)
+            runner.run(Generation, generation_id)
 
 
 def use_engine(monkeypatch: pytest.MonkeyPatch, make: Callable[[str, dict], Any]) -> None:

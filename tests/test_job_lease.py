@@ -125,7 +125,7 @@ def test_a_job_renews_its_lease_while_it_works(app, job, monkeypatch):
     real = execution.get_engine
     monkeypatch.setattr(execution, "get_engine", lambda name, settings: BeatingEngine(real(name, settings), renewed))
     with app.app_context():
-        assert runner.run_generation(job) == "succeeded"
+        assert runner.run(Generation, job) == "succeeded"
         assert lease_of(job) is None  # finished: no lease left
 
 

@@ -6,7 +6,6 @@ import logging
 
 from ..errors import UNKNOWN, JobFailed
 from ..extensions import db
-from ..models import Generation, ImageJob
 from . import lifecycle
 from .lifecycle import JobTable
 from .registry import JOB_TYPES, TABLES
@@ -48,12 +47,3 @@ def reap(*, orphans: bool = False) -> list[tuple[str, str, int]]:
     """The reaper over every job table (lifecycle.reap)."""
     return lifecycle.reap(TABLES, orphans=orphans)
 
-
-def run_generation(generation_id: str) -> str | None:
-    """One delivery of a generation job (`generate-mockup` or `edit-image`)."""
-    return run(Generation, generation_id)
-
-
-def run_image_job(job_id: str) -> str | None:
-    """One delivery of an image job (`upscale-image` or `remove-background`)."""
-    return run(ImageJob, job_id)
