@@ -3,8 +3,10 @@ realesrgan-ncnn-vulkan backend driven through fake programs."""
 from __future__ import annotations
 
 import stat
+import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -284,3 +286,23 @@ def test_only_a_real_gpu_counts_as_one(monkeypatch, kinds, expected):
         assert realesrgan.gpu_available() is expected
     finally:
         realesrgan.gpu_available.cache_clear()
+
+
+# The first 2K upscale in a fresh process, on a machine without a Vulkan loader (the loader lookup is
+# made to find none, so the test means the same on a machine that has one): fd 2, where ncnn writes
+# below Python, stays empty, and what the process itself writes to stderr afterwards still arrives.
+FIRST_UPSCALE_WITHOUT_VULKAN = """
+import ctypes.util, sys
+from PIL import Image
+ctypes.util.find_library = lambda name: None
+from mockup.imaging.upscale import upscale_to_2k
+assert upscale_to_2k(Image.new("RGB", (64, 48), (200, 30, 30))).size == (2048, 1536)
+print("stderr still works", file=sys.stderr)
+"""
+
+
+def test_vulkan_probing_is_silent_without_a_loader():
+    done = subprocess.run([sys.executable, "-c", FIRST_UPSCALE_WITHOUT_VULKAN], capture_output=True, text=True,
+                          timeout=120, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "stderr still works\n"
