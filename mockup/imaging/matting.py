@@ -205,3 +205,10 @@ def _border_strip(shape: tuple[int, int]) -> np.ndarray:
 def _lab(rgb: np.ndarray) -> np.ndarray:
     """CIE Lab in real units (L 0..100), so distances mean the same whatever the colour."""
     return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+
+
+# --- character art (branch fidelity-ui): the lead keeps the `fidelity` branch's version at merge ---
+def cut_out_character(image: Image.Image) -> Image.Image:
+    """Character art as RGBA with a transparent background, keeping every area its outline encloses
+    (white eyes, belly, teeth), which a product cut-out would punch through."""
+    return cut_out(image, fill_enclosed=True)
