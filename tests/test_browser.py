@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from werkzeug.serving import make_server
 
 from mockup import create_app
@@ -260,3 +260,77 @@ def test_edit_a_region_in_the_browser(server, page):
     page.set_viewport_size({"width": 390, "height": 844})
     page.locator("#edit-region").scroll_into_view_if_needed()
     shot(page, "15-edit-phone")
+
+
+def character_art_file() -> dict:
+    """A pink character on white with white eyes inside its outline (the eyes are what a careless
+    cut-out punches through)."""
+    image = Image.new("RGB", (240, 240), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((30, 30, 210, 210), fill=(235, 110, 150), outline=(40, 20, 30), width=4)
+    for x in (90, 150):
+        draw.ellipse((x - 16, 80, x + 16, 112), fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return {"name": "bunny.png", "mimeType": "image/png", "buffer": buffer.getvalue()}
+
+
+def fetch_rgba(page, url: str) -> Image.Image:
+    return Image.open(io.BytesIO(page.request.get(url).body())).convert("RGBA")
+
+
+def test_remove_a_characters_background_and_undo_it(server, page):
+    sign_up_with_a_project(page, server)
+    page.click(".subnav >> text=Characters")
+    page.fill("#name", "Bunny")
+    page.set_input_files("#image", character_art_file())
+    page.click("text=Register character")
+    tile = page.locator(".tile", has_text="Bunny")
+    tile.wait_for()
+    character_id = tile.get_attribute("data-character-id")
+    original = page.request.get(f"{server}/characters/{character_id}/image").body()
+
+    tile.locator("button >> text=Remove background").click()
+    page.wait_for_selector("text=Background removed. The original picture is kept.")
+    before, after = tile.locator("[data-version=original]"), tile.locator("[data-version=cutout]")
+    assert before.is_visible() and after.is_visible()
+    assert "checker" in after.locator("img").get_attribute("class")
+    page.wait_for_function("[...document.querySelectorAll('.tile img')].every(img => img.complete && img.naturalWidth > 0)")
+    shot(page, "12-character-cutout")
+    assert after.locator("text=In use").is_visible() and before.locator("button >> text=Use this one").is_visible()
+    cut = fetch_rgba(page, f"{server}{after.locator('img').get_attribute('src')}")
+    assert cut.getchannel("A").getpixel((3, 3)) == 0
+    assert cut.getchannel("A").getpixel((90, 96)) == 255, "the white eye inside the outline is kept"
+    assert page.request.get(f"{server}/characters/{character_id}/image/original").body() == original
+
+    before.locator("button >> text=Use this one").click()
+    page.wait_for_selector("text=Mockups of this character now use the picture you chose.")
+    assert before.locator("text=In use").is_visible()
+    assert page.request.get(f"{server}/characters/{character_id}/image").body() == original
+
+    tile.locator("button >> text=Undo background removal").click()
+    page.wait_for_selector("text=Back to the original picture.")
+    assert tile.locator("[data-version]").count() == 0
+    assert tile.locator("button >> text=Remove background").is_visible()
+    assert page.request.get(f"{server}/characters/{character_id}/image").body() == original
+    assert page.request.get(f"{server}/characters/{character_id}/image/cutout").status == 404
+
+
+def test_generate_on_a_transparent_background_and_download_it(server, page):
+    sign_up_with_a_project(page, server)
+    page.click(".subnav >> text=New mockup")
+    page.check("input[value=sketch-to-real]")
+    page.set_input_files("#source_image", image_file("mug.png", (640, 480), (60, 90, 200)))
+    page.check("#transparent_background")
+    page.click("text=Make 2 candidates")
+    page.wait_for_url("**/generations/*")
+    wait_for_candidates(page)
+    assert page.locator(".candidate .checker").count() == 2
+
+    with page.expect_download() as download_info:
+        page.locator(".candidate").first.locator("text=Download PNG").click()
+    download = download_info.value
+    picture = Image.open(download.path())
+    assert picture.format == "PNG" and picture.mode == "RGBA"
+    alpha = np.asarray(picture.getchannel("A"))
+    assert (alpha == 0).any() and (alpha == 255).any(), "a real alpha channel: see-through and solid pixels"
