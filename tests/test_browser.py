@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 from werkzeug.serving import make_server
 
 from mockup import create_app
@@ -19,6 +19,7 @@ from mockup.extensions import db
 
 from .conftest import need, png_bytes
 from .job_runner import use_engine
+from .pictures import CHARACTER_EYE, character_art
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path("/tmp/shots")
@@ -186,18 +187,25 @@ def test_make_a_mockup_in_the_browser(server, page):
     shot(page, "11-generation-phone")
 
 
-def fetch_pixels(page, url: str) -> np.ndarray:
+def fetch_pixels(page, url: str, mode: str = "RGB") -> np.ndarray:
     """An image the signed-in browser may see, decoded (the request shares the page's cookies)."""
-    return np.asarray(Image.open(io.BytesIO(page.request.get(url).body())).convert("RGB")).astype(int)
+    return np.asarray(Image.open(io.BytesIO(page.request.get(url).body())).convert(mode)).astype(int)
+
+
+def start_sketch_mockup(page, *, transparent: bool = False) -> None:
+    """From a project's page: submit a sketch-to-real generation; its page is open afterwards."""
+    page.click(".subnav >> text=New mockup")
+    page.check("input[value=sketch-to-real]")
+    page.set_input_files("#source_image", image_file("sketch.png", (640, 480), (60, 90, 200)))
+    if transparent:
+        page.check("#transparent_background")
+    page.click("text=Make 2 candidates")
+    page.wait_for_url("**/generations/*")
 
 
 def test_edit_a_region_in_the_browser(server, page):
     sign_up_with_a_project(page, server)
-    page.click(".subnav >> text=New mockup")
-    page.check("input[value=sketch-to-real]")
-    page.set_input_files("#source_image", image_file("sketch.png", (640, 480), (60, 90, 200)))
-    page.click("text=Make 2 candidates")
-    page.wait_for_url("**/generations/*")
+    start_sketch_mockup(page)
     wait_for_candidates(page)
     assert page.locator(".compare-block .compare").count() == 1, "source and candidate side by side"
 
@@ -263,20 +271,7 @@ def test_edit_a_region_in_the_browser(server, page):
 
 
 def character_art_file() -> dict:
-    """A pink character on white with white eyes inside its outline (the eyes are what a careless
-    cut-out punches through)."""
-    image = Image.new("RGB", (240, 240), (255, 255, 255))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((30, 30, 210, 210), fill=(235, 110, 150), outline=(40, 20, 30), width=4)
-    for x in (90, 150):
-        draw.ellipse((x - 16, 80, x + 16, 112), fill=(255, 255, 255))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return {"name": "bunny.png", "mimeType": "image/png", "buffer": buffer.getvalue()}
-
-
-def fetch_rgba(page, url: str) -> Image.Image:
-    return Image.open(io.BytesIO(page.request.get(url).body())).convert("RGBA")
+    return {"name": "bunny.png", "mimeType": "image/png", "buffer": character_art()}
 
 
 def test_remove_a_characters_background_and_undo_it(server, page):
@@ -298,9 +293,9 @@ def test_remove_a_characters_background_and_undo_it(server, page):
     page.wait_for_function("[...document.querySelectorAll('.tile img')].every(img => img.complete && img.naturalWidth > 0)")
     shot(page, "12-character-cutout")
     assert after.locator("text=In use").is_visible() and before.locator("button >> text=Use this one").is_visible()
-    cut = fetch_rgba(page, f"{server}{after.locator('img').get_attribute('src')}")
-    assert cut.getchannel("A").getpixel((3, 3)) == 0
-    assert cut.getchannel("A").getpixel((90, 96)) == 255, "the white eye inside the outline is kept"
+    alpha = fetch_pixels(page, f"{server}{after.locator('img').get_attribute('src')}", "RGBA")[..., 3]
+    assert alpha[3, 3] == 0
+    assert alpha[CHARACTER_EYE[1], CHARACTER_EYE[0]] == 255, "the white eye inside the outline is kept"
     assert page.request.get(f"{server}/characters/{character_id}/image/original").body() == original
 
     before.locator("button >> text=Use this one").click()
@@ -318,12 +313,7 @@ def test_remove_a_characters_background_and_undo_it(server, page):
 
 def test_generate_on_a_transparent_background_and_download_it(server, page):
     sign_up_with_a_project(page, server)
-    page.click(".subnav >> text=New mockup")
-    page.check("input[value=sketch-to-real]")
-    page.set_input_files("#source_image", image_file("mug.png", (640, 480), (60, 90, 200)))
-    page.check("#transparent_background")
-    page.click("text=Make 2 candidates")
-    page.wait_for_url("**/generations/*")
+    start_sketch_mockup(page, transparent=True)
     wait_for_candidates(page)
     assert page.locator(".candidate .checker").count() == 2
 

@@ -17,22 +17,9 @@ from mockup.services import accounts, characters, generations, projects
 
 from .conftest import files_under, png_bytes
 from .factories import create_project
+from .pictures import CHARACTER_EYE, character_art
 
-EYE = (70, 80)  # a white eye, fully enclosed by the character's outline
 CORNER = (2, 2)
-
-
-def character_art() -> bytes:
-    """A pink character on a white sheet with white eyes inside its outline: the case that used to
-    get holes punched through it."""
-    image = Image.new("RGB", (200, 200), (255, 255, 255))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((30, 30, 170, 170), fill=(235, 110, 150), outline=(40, 20, 30), width=4)
-    for x in (70, 130):
-        draw.ellipse((x - 14, 66, x + 14, 94), fill=(255, 255, 255))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -68,7 +55,7 @@ def test_removing_the_background_keeps_the_upload_and_adds_a_second_file(app, ow
         assert character.use_cutout and character.picture_path == character.cutout_path
         alpha = alpha_of(character.cutout_path)
         assert alpha[CORNER[1], CORNER[0]] == 0
-        assert alpha[EYE[1], EYE[0]] == 255, "the white eye inside the outline must stay"
+        assert alpha[CHARACTER_EYE[1], CHARACTER_EYE[0]] == 255, "the white eye inside the outline must stay"
         assert storage.exists(storage.thumbnail(character.cutout_path))
 
 
