@@ -80,12 +80,15 @@ class Unavailable(ServiceError):
 
 class JobFailed(ServiceError):
     """A job's work that failed: `code` is a job error code (above), `message` a sentence a designer
-    understands, `detail` (a tool's stderr, a status) is for the logs only."""
+    understands, `detail` (a tool's stderr, a status) is for the logs only; `values` are columns of the
+    job row stored with the failure (what the failed calls cost, the model's own words)."""
 
     status = 502
 
-    def __init__(self, code: str, message: str, *, retryable: bool = False, detail: str = ""):
+    def __init__(self, code: str, message: str, *, retryable: bool = False, detail: str = "",
+                 values: dict[str, object] | None = None):
         super().__init__(message)
         self.code = code
         self.retryable = retryable
         self.detail = detail
+        self.values = values or {}

@@ -87,9 +87,18 @@ class Character(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     image_path: Mapped[str] = mapped_column(String(255))
     thumbnail_path: Mapped[str] = mapped_column(String(255))
+    # The background removed (services/characters.py): a second file beside the upload, never a
+    # replacement, and whether generations use it instead of the upload.
+    cutout_path: Mapped[Optional[str]] = mapped_column(String(255))
+    use_cutout: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="characters")
+
+    @property
+    def picture_path(self) -> str:
+        """The picture generations use: the cut-out when chosen, else the original upload."""
+        return self.cutout_path if self.use_cutout and self.cutout_path else self.image_path
 
 
 class JobState:
@@ -140,6 +149,9 @@ class Generation(JobState, db.Model):
         ForeignKey("images.id", ondelete="SET NULL", use_alter=True, name="fk_generations_parent_image_id")
     )
     edit_region: Mapped[Optional[dict]] = mapped_column(JSON)
+    # A failure's words from the image model itself (its text when it answered without an image), shown
+    # verbatim beside error_message, which is our own sentence.
+    error_detail: Mapped[Optional[str]] = mapped_column(Text)
 
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
@@ -157,6 +169,10 @@ class Generation(JobState, db.Model):
     @property
     def is_edit(self) -> bool:
         return self.job_type == JOB_EDIT
+
+    def queue_again(self, resend_at: datetime) -> None:
+        super().queue_again(resend_at)
+        self.error_detail = None
 
 
 class Image(db.Model):

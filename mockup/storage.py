@@ -6,6 +6,7 @@ from anything a user sent. The database stores paths relative to DATA_DIR.
     generations/{userId}/{projectId}/{generationId}/{source,mask}.png   (a region edit's inputs)
     upscaled/{imageId}_2k.png
     characters/{userId}/{characterId}.png
+    characters/{userId}/{characterId}_cutout.png   (its background removed; the upload stays)
     ...plus a `_thumb.jpg` thumbnail beside each stored image.
 """
 from __future__ import annotations
@@ -149,6 +150,11 @@ def character(user_id: str, character_id: str) -> str:
     return f"characters/{_id(user_id)}/{_id(character_id)}.png"
 
 
+def character_cutout(user_id: str, character_id: str) -> str:
+    """A character's picture with the background removed, kept beside the original upload."""
+    return variant(character(user_id, character_id), "cutout", "png")
+
+
 def upscaled(image_id: str) -> str:
     return f"upscaled/{_id(image_id)}_2k.png"
 
@@ -157,6 +163,11 @@ def thumbnail(rel: str) -> str:
     """The thumbnail stored beside an image."""
     path = PurePosixPath(rel)
     return str(path.with_name(f"{path.stem}_thumb.jpg"))
+
+
+def with_thumbnails(*rels: str | None) -> list[str]:
+    """Stored images and the thumbnail beside each (None skipped): what deleting them removes."""
+    return [path for rel in rels if rel for path in (rel, thumbnail(rel))]
 
 
 def variant(rel: str, suffix: str, ext: str) -> str:

@@ -39,7 +39,8 @@ HOLD_S = 1.5
 PATH_RE = re.compile(r"^/(?P<version>v1|v1beta)/models/(?P<model>[^/:]+):generateContent$")
 
 KINDS = frozenset(
-    {"image", "jpeg_labelled_png", "blocked", "image_safety", "no_image", "malformed", "reset"}
+    {"image", "jpeg_labelled_png", "blocked", "image_safety", "no_image", "declined", "image_other", "malformed",
+     "reset"}
 )
 
 # Real error envelopes as Google sends them: status name and message per HTTP code.
@@ -66,6 +67,16 @@ SIZES_1K: dict[str, tuple[int, int]] = {
 
 USAGE = {"promptTokenCount": 1290, "candidatesTokenCount": 1120, "thoughtsTokenCount": 180,
          "totalTokenCount": 2590}
+# An answer in words only: the prompt, a short paragraph and the thinking before it.
+TEXT_USAGE = {"promptTokenCount": 1290, "candidatesTokenCount": 64, "thoughtsTokenCount": 236,
+              "totalTokenCount": 1590}
+# What gemini-3-pro-image writes when it declines a well-known character, with HTTP 200 and STOP.
+DECLINED_TEXT = ("I can't create images of that character, as it is protected intellectual property. "
+                 "I can design an original mascot in a similar style instead.")
+# What it writes when it gives up drawing for another reason (finishReason IMAGE_OTHER). Its
+# finishMessage is sent too, but google-genai 3.6.1 does not read that field.
+IMAGE_OTHER_MESSAGE = "I could not generate this image. Try a simpler scene or a clearer source photo."
+NO_IMAGE_TEXT = "I can describe the mockup, but I could not draw it this time."
 
 
 @dataclass(frozen=True)
@@ -355,10 +366,16 @@ def _success_body(kind: str, model: str, call_number: int, size: tuple[int, int]
     if kind == "image_safety":
         candidate: dict[str, Any] = {"finishReason": "IMAGE_SAFETY", "index": 0,
                                      "finishMessage": "Unable to show the generated image."}
-    elif kind == "no_image":
+    elif kind in ("no_image", "declined"):
+        envelope["usageMetadata"] = dict(TEXT_USAGE)
         candidate = {"content": {"role": "model", "parts": [
-            {"text": "I can describe the mockup, but I could not draw it this time."}]},
-            "finishReason": "NO_IMAGE", "index": 0}
+            {"text": "**Checking the character**", "thought": True},
+            {"text": NO_IMAGE_TEXT if kind == "no_image" else DECLINED_TEXT}]},
+            "finishReason": "NO_IMAGE" if kind == "no_image" else "STOP", "index": 0}
+    elif kind == "image_other":
+        envelope["usageMetadata"] = dict(TEXT_USAGE)
+        candidate = {"content": {"role": "model", "parts": [{"text": IMAGE_OTHER_MESSAGE}]},
+                     "finishReason": "IMAGE_OTHER", "index": 0, "finishMessage": "Unable to show the generated image."}
     else:
         final_format = "JPEG" if kind == "jpeg_labelled_png" else "PNG"
         candidate = {"content": {"role": "model", "parts": [

@@ -1,12 +1,13 @@
 """Pictures for the region-edit tests: photo-like content, where any stray change shows up in a
-bit-for-bit comparison, brush-like masks, and the "certainly beyond the feather" area to compare."""
+bit-for-bit comparison, brush-like masks, and the "certainly beyond the feather" area to compare; and
+character art with white areas inside its outline, for the character cut-out."""
 from __future__ import annotations
 
 import io
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from mockup.imaging import regions
 from mockup.imaging.regions import FEATHER_PX
@@ -55,3 +56,17 @@ def png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+CHARACTER_EYE = (90, 96)  # (x, y) of a white eye of character_art(), fully inside the outline
+
+
+def character_art() -> bytes:
+    """A pink character on a white sheet with white eyes inside its outline (PNG, 240x240): the case a
+    careless cut-out punches holes through."""
+    image = Image.new("RGB", (240, 240), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((30, 30, 210, 210), fill=(235, 110, 150), outline=(40, 20, 30), width=4)
+    for x in (90, 150):
+        draw.ellipse((x - 16, 80, x + 16, 112), fill=(255, 255, 255))
+    return png(image)

@@ -19,6 +19,7 @@ from mockup.extensions import db
 
 from .conftest import need, png_bytes
 from .job_runner import use_engine
+from .pictures import CHARACTER_EYE, character_art
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path("/tmp/shots")
@@ -186,18 +187,25 @@ def test_make_a_mockup_in_the_browser(server, page):
     shot(page, "11-generation-phone")
 
 
-def fetch_pixels(page, url: str) -> np.ndarray:
+def fetch_pixels(page, url: str, mode: str = "RGB") -> np.ndarray:
     """An image the signed-in browser may see, decoded (the request shares the page's cookies)."""
-    return np.asarray(Image.open(io.BytesIO(page.request.get(url).body())).convert("RGB")).astype(int)
+    return np.asarray(Image.open(io.BytesIO(page.request.get(url).body())).convert(mode)).astype(int)
+
+
+def start_sketch_mockup(page, *, transparent: bool = False) -> None:
+    """From a project's page: submit a sketch-to-real generation; its page is open afterwards."""
+    page.click(".subnav >> text=New mockup")
+    page.check("input[value=sketch-to-real]")
+    page.set_input_files("#source_image", image_file("sketch.png", (640, 480), (60, 90, 200)))
+    if transparent:
+        page.check("#transparent_background")
+    page.click("text=Make 2 candidates")
+    page.wait_for_url("**/generations/*")
 
 
 def test_edit_a_region_in_the_browser(server, page):
     sign_up_with_a_project(page, server)
-    page.click(".subnav >> text=New mockup")
-    page.check("input[value=sketch-to-real]")
-    page.set_input_files("#source_image", image_file("sketch.png", (640, 480), (60, 90, 200)))
-    page.click("text=Make 2 candidates")
-    page.wait_for_url("**/generations/*")
+    start_sketch_mockup(page)
     wait_for_candidates(page)
     assert page.locator(".compare-block .compare").count() == 1, "source and candidate side by side"
 
@@ -260,3 +268,59 @@ def test_edit_a_region_in_the_browser(server, page):
     page.set_viewport_size({"width": 390, "height": 844})
     page.locator("#edit-region").scroll_into_view_if_needed()
     shot(page, "15-edit-phone")
+
+
+def character_art_file() -> dict:
+    return {"name": "bunny.png", "mimeType": "image/png", "buffer": character_art()}
+
+
+def test_remove_a_characters_background_and_undo_it(server, page):
+    sign_up_with_a_project(page, server)
+    page.click(".subnav >> text=Characters")
+    page.fill("#name", "Bunny")
+    page.set_input_files("#image", character_art_file())
+    page.click("text=Register character")
+    tile = page.locator(".tile", has_text="Bunny")
+    tile.wait_for()
+    character_id = tile.get_attribute("data-character-id")
+    original = page.request.get(f"{server}/characters/{character_id}/image").body()
+
+    tile.locator("button >> text=Remove background").click()
+    page.wait_for_selector("text=Background removed. The original picture is kept.")
+    before, after = tile.locator("[data-version=original]"), tile.locator("[data-version=cutout]")
+    assert before.is_visible() and after.is_visible()
+    assert "checker" in after.locator("img").get_attribute("class")
+    page.wait_for_function("[...document.querySelectorAll('.tile img')].every(img => img.complete && img.naturalWidth > 0)")
+    shot(page, "12-character-cutout")
+    assert after.locator("text=In use").is_visible() and before.locator("button >> text=Use this one").is_visible()
+    alpha = fetch_pixels(page, f"{server}{after.locator('img').get_attribute('src')}", "RGBA")[..., 3]
+    assert alpha[3, 3] == 0
+    assert alpha[CHARACTER_EYE[1], CHARACTER_EYE[0]] == 255, "the white eye inside the outline is kept"
+    assert page.request.get(f"{server}/characters/{character_id}/image/original").body() == original
+
+    before.locator("button >> text=Use this one").click()
+    page.wait_for_selector("text=Mockups of this character now use the picture you chose.")
+    assert before.locator("text=In use").is_visible()
+    assert page.request.get(f"{server}/characters/{character_id}/image").body() == original
+
+    tile.locator("button >> text=Undo background removal").click()
+    page.wait_for_selector("text=Back to the original picture.")
+    assert tile.locator("[data-version]").count() == 0
+    assert tile.locator("button >> text=Remove background").is_visible()
+    assert page.request.get(f"{server}/characters/{character_id}/image").body() == original
+    assert page.request.get(f"{server}/characters/{character_id}/image/cutout").status == 404
+
+
+def test_generate_on_a_transparent_background_and_download_it(server, page):
+    sign_up_with_a_project(page, server)
+    start_sketch_mockup(page, transparent=True)
+    wait_for_candidates(page)
+    assert page.locator(".candidate .checker").count() == 2
+
+    with page.expect_download() as download_info:
+        page.locator(".candidate").first.locator("text=Download PNG").click()
+    download = download_info.value
+    picture = Image.open(download.path())
+    assert picture.format == "PNG" and picture.mode == "RGBA"
+    alpha = np.asarray(picture.getchannel("A"))
+    assert (alpha == 0).any() and (alpha == 255).any(), "a real alpha channel: see-through and solid pixels"

@@ -8,6 +8,7 @@ import io
 import re
 import subprocess
 import sys
+from unittest.mock import patch
 
 import pytest
 from PIL import Image
@@ -24,6 +25,8 @@ from mockup.engines.base import (
 from mockup.engines.gemini import (
     PRICE_PER_IMAGE_USD,
     PRICE_PER_MILLION_INPUT_TOKENS_USD,
+    PRICE_PER_MILLION_TEXT_OUTPUT_TOKENS_USD,
+    SAID_MAX_CHARS,
     GeminiEngine,
     closest_aspect_ratio,
 )
@@ -31,7 +34,16 @@ from mockup.engines.prompts import build_prompt
 from mockup.imaging.backdrop import contrasting_backdrop
 from tests.matting_cases import white_mug_on_white
 from tests.fixtures_gemini import API_KEY
-from tests.gemini_server import USAGE, FakeGemini, slow
+from tests.gemini_server import (
+    DECLINED_TEXT,
+    IMAGE_OTHER_MESSAGE,
+    NO_IMAGE_TEXT,
+    TEXT_USAGE,
+    USAGE,
+    FakeGemini,
+    slow,
+    to_reply,
+)
 
 DRAFT_GREY = (128, 128, 128)
 
@@ -211,16 +223,67 @@ def test_wrong_key_gets_googles_400_but_is_reported_as_a_key_problem(gemini_serv
 @pytest.mark.parametrize("kind, code", [
     ("blocked", CONTENT_POLICY),
     ("image_safety", CONTENT_POLICY),
-    ("no_image", UNKNOWN),
     ("malformed", UNKNOWN),
 ])
-def test_answers_without_an_image_fail(gemini_server, kind, code):
+def test_refusals_and_unreadable_replies_fail_at_once(gemini_server, kind, code):
     gemini_server.script(kind)
     error = fail(make_engine(gemini_server), ip_request())
 
     assert error.code == code
     assert error.message.endswith(".")
     assert len(gemini_server.requests) == 1
+
+
+def text_cost(calls: int) -> float:
+    """What `calls` answers in words cost: input tokens, and text and thinking output tokens."""
+    output = TEXT_USAGE["candidatesTokenCount"] + TEXT_USAGE["thoughtsTokenCount"]
+    return calls * (TEXT_USAGE["promptTokenCount"] * PRICE_PER_MILLION_INPUT_TOKENS_USD
+                    + output * PRICE_PER_MILLION_TEXT_OUTPUT_TOKENS_USD) / 1e6
+
+
+WORDS = [("declined", "STOP", DECLINED_TEXT), ("image_other", "IMAGE_OTHER", IMAGE_OTHER_MESSAGE),
+         ("no_image", "NO_IMAGE", NO_IMAGE_TEXT)]
+
+
+@pytest.mark.parametrize("kind, reason, said", WORDS)
+def test_an_answer_in_words_is_asked_once_more_then_fails_with_the_models_words(gemini_server, kind, reason, said):
+    gemini_server.default = to_reply(kind)
+    error = fail(make_engine(gemini_server), ip_request(candidates=2))
+
+    assert len(gemini_server.requests) == 4  # two calls per candidate: the answer and one more try
+    assert error.code == UNKNOWN and f"({reason})" in error.message
+    assert error.said == said
+    assert error.usage.input_tokens == 4 * TEXT_USAGE["promptTokenCount"]
+    assert error.usage.output_tokens == 4 * (TEXT_USAGE["candidatesTokenCount"] + TEXT_USAGE["thoughtsTokenCount"])
+    assert error.usage.cost_usd == pytest.approx(text_cost(4))
+
+
+@pytest.mark.parametrize("kind", ["declined", "image_other", "no_image"])
+def test_a_second_answer_with_an_image_is_kept_and_both_are_billed(gemini_server, kind):
+    gemini_server.script(kind)
+    result = make_engine(gemini_server).generate(ip_request())
+
+    assert len(gemini_server.requests) == 2 and len(result.images) == 1
+    input_cost = USAGE["promptTokenCount"] * PRICE_PER_MILLION_INPUT_TOKENS_USD / 1e6
+    assert result.usage.cost_usd == pytest.approx(text_cost(1) + PRICE_PER_IMAGE_USD + input_cost)
+
+
+def test_a_failed_request_carries_the_cost_of_its_drawn_candidate_too(gemini_server):
+    gemini_server.default = to_reply("declined")
+    gemini_server.script("image")  # the first call to arrive draws; the other candidate declines twice
+    error = fail(make_engine(gemini_server), ip_request(candidates=2))
+
+    assert len(gemini_server.requests) == 3
+    input_cost = USAGE["promptTokenCount"] * PRICE_PER_MILLION_INPUT_TOKENS_USD / 1e6
+    assert error.usage.cost_usd == pytest.approx(text_cost(2) + PRICE_PER_IMAGE_USD + input_cost)
+    assert error.said == DECLINED_TEXT
+
+
+def test_the_models_words_are_shortened_to_a_readable_length(gemini_server):
+    gemini_server.default = to_reply("declined")
+    with patch("tests.gemini_server.DECLINED_TEXT", "word " * 1000):
+        error = fail(make_engine(gemini_server), ip_request())
+    assert len(error.said) == SAID_MAX_CHARS and error.said.endswith("…")
 
 
 def test_one_failed_candidate_fails_the_whole_generation(gemini_server):

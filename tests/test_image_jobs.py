@@ -145,4 +145,4 @@ def test_character_background_removal(app, client, auth):
     alpha = np.asarray(picture.getchannel("A"))
     assert alpha[0, 0] == 0 and alpha[120, 120] == 255
     again = client.post(f"/characters/{character_id}/cutout", data={}, follow_redirects=True)
-    assert "already has a transparent background" in again.get_data(as_text=True)
+    assert "already removed" in again.get_data(as_text=True)

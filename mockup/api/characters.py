@@ -37,10 +37,10 @@ def delete_character(character_id: str) -> ResponseReturnValue:
 @bp.get("/characters/<character_id>/image")
 @login_required
 def character_image(character_id: str) -> ResponseReturnValue:
-    return send_stored(characters.get_character(owner_id(), character_id).image_path, MIME_TYPES["png"])
+    return send_stored(characters.picture_file(owner_id(), character_id), MIME_TYPES["png"])
 
 
 @bp.get("/characters/<character_id>/thumbnail")
 @login_required
 def character_thumbnail(character_id: str) -> ResponseReturnValue:
-    return send_stored(characters.get_character(owner_id(), character_id).thumbnail_path, MIME_TYPES["jpeg"])
+    return send_stored(characters.picture_file(owner_id(), character_id, thumbnail=True), MIME_TYPES["jpeg"])

@@ -65,9 +65,13 @@ def image(row: Image) -> Json:
 
 
 def _error(row: Generation) -> Json | None:
+    """The contract's {"code", "message"}; the message ends with the model's own words when it gave any."""
     if row.error_code is None:
         return None
-    return {"code": row.error_code, "message": row.error_message or ""}
+    message = row.error_message or ""
+    if row.error_detail:
+        message = f"{message} The model said: “{row.error_detail}”"
+    return {"code": row.error_code, "message": message}
 
 
 def generation(row: Generation) -> Json:

@@ -64,7 +64,15 @@ class GenerationResult:
 
 
 class EngineError(JobFailed):
-    """A generation that failed, with a code from the API contract and a sentence a designer understands."""
+    """A generation that failed, with a code from the API contract and a sentence a designer understands.
+    `said` is the model's own words when it answered with text instead of an image; `usage` is what the
+    calls made for the failed request were billed (a model's answer costs tokens, image or not)."""
+
+    def __init__(self, code: str, message: str, *, retryable: bool = False, detail: str = "", said: str = "",
+                 usage: Usage | None = None):
+        super().__init__(code, message, retryable=retryable, detail=detail)
+        self.said = said
+        self.usage = usage or Usage()
 
 
 class Engine(Protocol):

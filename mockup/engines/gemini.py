@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Mapping
 
 import httpx2
@@ -42,11 +42,19 @@ logger = logging.getLogger(__name__)
 # an output image at 1K or 2K is billed as 1120 tokens at $120/M (about $0.134), input at $2/M tokens.
 PRICE_PER_IMAGE_USD = 0.134
 PRICE_PER_MILLION_INPUT_TOKENS_USD = 2.0
+# An answer without an image is billed by its tokens: text and thinking output at $12/M.
+PRICE_PER_MILLION_TEXT_OUTPUT_TOKENS_USD = 12.0
 
 # Retries (DESIGN.md section 5): 3 retries after the first call, 1 s base doubling up to 10 s, jitter.
 MAX_RETRIES = 3
 RETRY_MAX_WAIT_S = 10.0
 RETRY_STATUS_CODES = frozenset({429, 500, 503, 504})
+# An answer without an image (text only, or an image that does not decode) is asked once more: the model
+# sometimes writes instead of drawing, but a refusal (its usual way of declining a well-known character)
+# repeats, and every answer is billed.
+ANSWER_RETRIES = 1
+# The model's own words kept with a failure: enough for a refusal's reasons, not a whole essay.
+SAID_MAX_CHARS = 1000
 
 IMAGE_SIZE = "1K"
 ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
@@ -81,6 +89,10 @@ CONTENT_POLICY_MESSAGE = (
 )
 NO_IMAGE_MESSAGE = (
     "Gemini answered without an image ({reason}). Please try again, or rephrase the prompt."
+)
+ANSWERED_IN_WORDS_MESSAGE = (
+    "Gemini answered in words instead of an image ({reason}). Read its answer, then rephrase the prompt "
+    "or try another picture."
 )
 UNREADABLE_MESSAGE = "Gemini sent back an answer that could not be read. Please try again."
 UNEXPECTED_MESSAGE = "Gemini returned an unexpected error (HTTP {code}). Please try again later."
@@ -148,7 +160,8 @@ class GeminiEngine:
         return self._candidates(contents, request.image.size, request.candidates)
 
     def _candidates(self, contents: list[types.Part], size: tuple[int, int], count: int) -> GenerationResult:
-        """`count` concurrent calls with the same contents, answered at the ratio nearest to `size`."""
+        """`count` concurrent calls with the same contents, answered at the ratio nearest to `size`. One
+        failed call fails the request; the error then carries the usage of every call, as all are billed."""
         config = types.GenerateContentConfig(
             response_modalities=["TEXT", "IMAGE"],
             image_config=types.ImageConfig(aspect_ratio=closest_aspect_ratio(*size), image_size=IMAGE_SIZE),
@@ -157,10 +170,14 @@ class GeminiEngine:
         # garbage-collected closes its HTTP connections under the calls still using them.
         with self._client() as client, ThreadPoolExecutor(max_workers=count, thread_name_prefix="gemini") as pool:
             futures = [pool.submit(self._generate_one, client, contents, config) for _ in range(count)]
-            outcomes = [future.result() for future in futures]
+            outcomes = [_outcome(future) for future in futures]
         usage = Usage()
-        for _, call_usage in outcomes:
-            usage.add(call_usage)
+        for outcome in outcomes:
+            usage.add(outcome.usage if isinstance(outcome, EngineError) else outcome[1])
+        failures = [outcome for outcome in outcomes if isinstance(outcome, EngineError)]
+        if failures:
+            failures[0].usage = usage
+            raise failures[0]
         return GenerationResult(images=[image for image, _ in outcomes], usage=usage)
 
     def _client(self) -> genai.Client:
@@ -179,7 +196,27 @@ class GeminiEngine:
 
     def _generate_one(self, client: genai.Client, contents: list[types.Part],
                       config: types.GenerateContentConfig) -> tuple[Image.Image, Usage]:
-        """One image: the call with its retries, then the answer checked and decoded."""
+        """One image. An answer without one is asked for once more (ANSWER_RETRIES); what every answer
+        cost is added up, and a failure carries that sum too."""
+        spent = Usage()
+
+        def answer() -> tuple[Image.Image, Usage]:
+            try:
+                image, usage = self._answer(client, contents, config)
+            except EngineError as error:
+                spent.add(error.usage)
+                error.usage = spent
+                raise
+            spent.add(usage)
+            return image, spent
+
+        asking = tenacity.Retrying(stop=tenacity.stop_after_attempt(ANSWER_RETRIES + 1),
+                                   retry=tenacity.retry_if_exception_type(_NoImage), reraise=True)
+        return asking(answer)
+
+    def _answer(self, client: genai.Client, contents: list[types.Part],
+                config: types.GenerateContentConfig) -> tuple[Image.Image, Usage]:
+        """One answer: the call with its retries of transient failures, then checked and decoded."""
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(MAX_RETRIES + 1) | tenacity.stop_after_delay(self._retry_budget_s),
             wait=tenacity.wait_exponential_jitter(
@@ -194,12 +231,14 @@ class GeminiEngine:
         except (errors.APIError, httpx2.TransportError, ValueError) as exc:
             logger.warning("Gemini call failed for model %s: %r", self.model, exc)
             raise _engine_error(exc, self.model) from exc
+        usage = _usage(response)
         try:
             image = _extract_image(response)
         except EngineError as error:
-            telemetry.gemini_call("blocked" if error.code == CONTENT_POLICY else "invalid_reply")
+            error.usage = usage
+            telemetry.gemini_call("blocked" if error.code == CONTENT_POLICY else "invalid_reply",
+                                  usage.input_tokens, usage.output_tokens, usage.cost_usd)
             raise
-        usage = _usage(response)
         telemetry.gemini_call("ok", usage.input_tokens, usage.output_tokens, usage.cost_usd)
         return image, usage
 
@@ -213,6 +252,14 @@ class GeminiEngine:
         except (errors.APIError, httpx2.TransportError, ValueError) as exc:
             telemetry.gemini_call(_failed_call_outcome(exc))
             raise
+
+
+def _outcome(future: Future) -> tuple[Image.Image, Usage] | EngineError:
+    """A call's image and usage, or the EngineError it ended with (anything else is a bug: raised)."""
+    try:
+        return future.result()
+    except EngineError as error:
+        return error
 
 
 def _contents(request: GenerationRequest) -> list[types.Part]:
@@ -286,22 +333,40 @@ def _api_error(exc: errors.APIError, model: str) -> EngineError:
     return EngineError(UNKNOWN, UNEXPECTED_MESSAGE.format(code=exc.code))
 
 
+class _NoImage(EngineError):
+    """An answer without a usable image that is worth asking for once more (not a policy refusal)."""
+
+    def __init__(self, message: str, said: str = ""):
+        super().__init__(UNKNOWN, message, retryable=True, said=said)
+
+
 def _extract_image(response: types.GenerateContentResponse) -> Image.Image:
-    """The final image of the first candidate; a refusal or a missing image is an error, never empty."""
+    """The final image of the first candidate; a refusal or a missing image is an error, never empty.
+    What the model wrote instead of drawing goes with the error, in its own words."""
     if not response.candidates:
         feedback = response.prompt_feedback
         if feedback and feedback.block_reason:
             reason = _name(feedback.block_reason)
             raise EngineError(CONTENT_POLICY, CONTENT_POLICY_MESSAGE.format(reason=reason))
-        raise EngineError(UNKNOWN, NO_IMAGE_MESSAGE.format(reason="no candidates"), retryable=True)
+        raise _NoImage(NO_IMAGE_MESSAGE.format(reason="no candidates"))
     candidate = response.candidates[0]
     data = _last_image_bytes(candidate)
     if data is not None:
         return _decode_image(data)
     reason = _name(candidate.finish_reason) if candidate.finish_reason else "no reason given"
+    said = _said(candidate)
     if reason in POLICY_FINISH_REASONS:
-        raise EngineError(CONTENT_POLICY, CONTENT_POLICY_MESSAGE.format(reason=reason))
-    raise EngineError(UNKNOWN, NO_IMAGE_MESSAGE.format(reason=reason), retryable=True)
+        raise EngineError(CONTENT_POLICY, CONTENT_POLICY_MESSAGE.format(reason=reason), said=said)
+    message = ANSWERED_IN_WORDS_MESSAGE if said else NO_IMAGE_MESSAGE
+    raise _NoImage(message.format(reason=reason), said)
+
+
+def _said(candidate: types.Candidate) -> str:
+    """The model's own words: its text parts that are not thoughts, shortened to SAID_MAX_CHARS. (Its
+    finishMessage would be another source, but google-genai 3.6.1 does not read it from the reply.)"""
+    parts = candidate.content.parts if candidate.content and candidate.content.parts else []
+    text = "\n".join(part.text.strip() for part in parts if part.text and part.text.strip() and not part.thought)
+    return text if len(text) <= SAID_MAX_CHARS else text[:SAID_MAX_CHARS - 1].rstrip() + "…"
 
 
 def _last_image_bytes(candidate: types.Candidate) -> bytes | None:
@@ -316,13 +381,13 @@ def _decode_image(data: bytes) -> Image.Image:
     """Decode by magic bytes, not by the declared MIME type: JPEG bytes come labelled image/png."""
     fmt = _sniff_format(data)
     if fmt is None:
-        raise EngineError(UNKNOWN, UNREADABLE_MESSAGE, retryable=True)
+        raise _NoImage(UNREADABLE_MESSAGE)
     try:
         image = Image.open(io.BytesIO(data), formats=[fmt])
         image.load()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         logger.warning("Gemini returned undecodable %s bytes: %r", fmt, exc)
-        raise EngineError(UNKNOWN, UNREADABLE_MESSAGE, retryable=True) from exc
+        raise _NoImage(UNREADABLE_MESSAGE) from exc
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
@@ -348,13 +413,16 @@ def _failed_call_outcome(exc: Exception) -> str:
 
 
 def _usage(response: types.GenerateContentResponse) -> Usage:
-    """Tokens of one call (thinking is billed as output) and its estimated cost."""
+    """Tokens of one call (thinking is billed as output) and its estimated cost: an answer with an image
+    is billed per image, one without it (a refusal in words) by its output tokens."""
     meta = response.usage_metadata
     input_tokens = (meta.prompt_token_count or 0) if meta else 0
     output_tokens = (
         (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0) if meta else 0
     )
-    cost = PRICE_PER_IMAGE_USD + input_tokens * PRICE_PER_MILLION_INPUT_TOKENS_USD / 1_000_000
+    drew = bool(response.candidates) and _last_image_bytes(response.candidates[0]) is not None
+    output_cost = PRICE_PER_IMAGE_USD if drew else output_tokens * PRICE_PER_MILLION_TEXT_OUTPUT_TOKENS_USD / 1e6
+    cost = output_cost + input_tokens * PRICE_PER_MILLION_INPUT_TOKENS_USD / 1_000_000
     return Usage(input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost)
 
 

@@ -7,8 +7,7 @@ from sqlalchemy import select
 from .. import storage
 from ..errors import N_, Conflict, Invalid, NotFound
 from ..extensions import db
-from ..imaging.formats import encode, thumbnail
-from ..imaging.matting import cut_out, has_meaningful_alpha
+from ..imaging.matting import cut_out_character, has_meaningful_alpha
 from ..models import Character, Project, new_id
 from . import uploads
 from .projects import get_project
@@ -44,20 +43,66 @@ def create_character(owner_id: str, project_id: str, name: str, image_data: byte
 
 def delete_character(owner_id: str, character_id: str) -> None:
     character = get_character(owner_id, character_id)
-    doomed = [character.image_path, character.thumbnail_path]
+    doomed = storage.with_thumbnails(character.image_path, character.cutout_path)
     db.session.delete(character)
     db.session.commit()
     storage.remove(*doomed)
 
 
-def remove_background(owner_id: str, character_id: str) -> Character:
-    """Cut a character uploaded on a plain background out of it (the same cut-out as transparent
-    mockups), so it composites cleanly. Replaces the stored picture and its thumbnail in place."""
+# The two pictures a character can have: the upload as it was sent, and its cut-out.
+ORIGINAL, CUTOUT = "original", "cutout"
+
+
+def picture_file(owner_id: str, character_id: str, version: str | None = None, *, thumbnail: bool = False) -> str:
+    """The stored file of one version of the character's picture (None: the one generations use), or
+    its JPEG thumbnail."""
     character = get_character(owner_id, character_id)
+    paths = {None: character.picture_path, ORIGINAL: character.image_path, CUTOUT: character.cutout_path}
+    if version not in paths:
+        raise NotFound()
+    rel = paths[version]
+    if rel is None:
+        raise NotFound(N_("This character has no picture with its background removed."))
+    return storage.thumbnail(rel) if thumbnail else rel
+
+
+def remove_background(owner_id: str, character_id: str) -> Character:
+    """Cut the character out of a plain background into a second file beside the upload, keeping what its
+    outline encloses, and use it from now on. The upload itself is never touched, so this can be undone."""
+    character = get_character(owner_id, character_id)
+    if character.cutout_path:
+        raise Conflict(N_("The background of this character is already removed."))
     with Image.open(storage.resolve(character.image_path)) as stored:
         if has_meaningful_alpha(stored):
             raise Conflict(N_("This character already has a transparent background."))
-        cut = cut_out(stored.copy())
-    storage.write_atomic(character.image_path, encode(cut, "png"))
-    storage.write_atomic(character.thumbnail_path, thumbnail(cut))
+        cut = cut_out_character(stored.copy())
+    with storage.staged() as staging:
+        character.cutout_path = storage.character_cutout(owner_id, character.id)
+        uploads.store_with_thumbnail(staging, character.cutout_path, cut)
+        character.use_cutout = True
+        db.session.commit()
+    return character
+
+
+def use_picture(owner_id: str, character_id: str, version: str) -> Character:
+    """Choose which picture generations use: the original upload or its cut-out."""
+    character = get_character(owner_id, character_id)
+    if version not in (ORIGINAL, CUTOUT):
+        raise Invalid(N_("Choose the original picture or the one with its background removed."))
+    if version == CUTOUT and not character.cutout_path:
+        raise Conflict(N_("This character has no picture with its background removed."))
+    character.use_cutout = version == CUTOUT
+    db.session.commit()
+    return character
+
+
+def undo_background_removal(owner_id: str, character_id: str) -> Character:
+    """Go back to the original upload: forget the cut-out and remove its files."""
+    character = get_character(owner_id, character_id)
+    if not character.cutout_path:
+        raise Conflict(N_("This character has no picture with its background removed."))
+    doomed = storage.with_thumbnails(character.cutout_path)
+    character.cutout_path, character.use_cutout = None, False
+    db.session.commit()
+    storage.remove(*doomed)
     return character

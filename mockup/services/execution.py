@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Callable
 
 from flask import current_app
 from PIL import Image
 
 from .. import storage
 from ..engines import get_engine
-from ..engines.base import EditRequest, Engine, GenerationRequest, GenerationResult
+from ..engines.base import EditRequest, Engine, EngineError, GenerationRequest, GenerationResult, Usage
+from ..errors import JobFailed
 from ..extensions import db
 from ..imaging import regions
 from ..imaging.formats import encode, thumbnail
@@ -39,12 +41,12 @@ class Outputs:
 
 def make_mockup(generation: Generation) -> Outputs:
     """The job `generate-mockup`: the engine's candidates, cut out when a transparent background was asked."""
-    result = _engine(generation).generate(GenerationRequest(
+    result = _run_engine(generation, lambda engine: engine.generate(GenerationRequest(
         mode=generation.mode, source=_load(generation.source_path), character=_load(generation.character_path),
         texture=_load(generation.texture_path), prompt=generation.prompt,
         preserve_structure=generation.preserve_structure,
         transparent_background=generation.transparent_background,
-    ))
+    )))
     if generation.transparent_background:
         # The engine was asked for a plain background (no model returns alpha); cut the product out here.
         result.images = [cut_out(image) for image in result.images]
@@ -56,15 +58,28 @@ def make_edit(generation: Generation) -> Outputs:
     parent here, so no engine can change a pixel outside it (DESIGN.md section 6, "Partial edit")."""
     parent = _load(generation.source_path)
     mask = _edit_mask(generation.edit_region, parent.size)
-    result = _engine(generation).edit(EditRequest(
+    result = _run_engine(generation, lambda engine: engine.edit(EditRequest(
         image=parent, mask=mask, marked=regions.mark_region(parent, mask), instruction=generation.prompt,
-    ))
+    )))
     result.images = [regions.composite_edit(parent, image, mask) for image in result.images]
     return _outputs(generation, result)
 
 
-def _engine(generation: Generation) -> Engine:
-    return get_engine(generation.engine, current_app.config)
+def _run_engine(generation: Generation, call: Callable[[Engine], GenerationResult]) -> GenerationResult:
+    """Call the generation's engine. A failure keeps what its calls cost and the model's own words on the
+    row, beside our sentence."""
+    try:
+        return call(get_engine(generation.engine, current_app.config))
+    except EngineError as error:
+        values = {**_usage_columns(error.usage), "error_detail": error.said or None}
+        raise JobFailed(error.code, error.message, detail=error.detail, values=values) from error
+
+
+def _usage_columns(usage: Usage) -> dict[str, object]:
+    """The generation's token and cost columns, added to: a job tried again keeps what it cost before."""
+    return {"input_tokens": Generation.input_tokens + usage.input_tokens,
+            "output_tokens": Generation.output_tokens + usage.output_tokens,
+            "cost_usd": Generation.cost_usd + usage.cost_usd}
 
 
 def _load(rel: str | None) -> Image.Image | None:
@@ -93,9 +108,7 @@ def _outputs(generation: Generation, result: GenerationResult) -> Outputs:
             structure_score=check.score if check else None, structure_warning=bool(check and check.warning),
         )
         images.append((row, encode(image, "png"), thumbnail(image)))
-    usage = result.usage
-    return Outputs(images, {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-                            "cost_usd": usage.cost_usd})
+    return Outputs(images, _usage_columns(result.usage))
 
 
 def structure_checks(generation: Generation, images: list[Image.Image]) -> list[StructureCheck | None]:

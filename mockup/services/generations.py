@@ -143,7 +143,7 @@ def _store_inputs(staging: storage.Staging, generation: Generation, inputs: _Inp
     elif inputs.character is not None:
         # A copy, so deleting the character later never breaks this job or its history.
         generation.character_path = staging.write(
-            storage.upload(owner_id, project_id, "png"), storage.read(inputs.character.image_path))
+            storage.upload(owner_id, project_id, "png"), storage.read(inputs.character.picture_path))
     if inputs.texture is not None:
         generation.texture_path = uploads.store_source(staging, owner_id, project_id, inputs.texture)
 

@@ -72,7 +72,7 @@ def files_of_project(project: Project) -> list[str]:
     """Everything on disk that belongs to a project (relative paths), gathered before its rows go."""
     rels = storage.project_dirs(project.owner_id, project.id)
     for character in project.characters:
-        rels += [character.image_path, character.thumbnail_path]
+        rels += storage.with_thumbnails(character.image_path, character.cutout_path)
     image_rows = db.session.scalars(
         select(Image).join(Generation, Image.generation_id == Generation.id).where(Generation.project_id == project.id)
     )

@@ -39,18 +39,35 @@ def delete(character_id: str):
 @login_required
 def cutout(character_id: str):
     return perform(ButtonForm(), lambda: characters.remove_background(owner_id(), character_id),
-                   _("Background removed."), url_for("projects.index"))
+                   _("Background removed. The original picture is kept."), url_for("projects.index"))
 
 
-@bp.get("/characters/<character_id>/image")
+@bp.post("/characters/<character_id>/cutout/undo")
+@login_required
+def undo_cutout(character_id: str):
+    return perform(ButtonForm(), lambda: characters.undo_background_removal(owner_id(), character_id),
+                   _("Back to the original picture."), url_for("projects.index"))
+
+
+@bp.post("/characters/<character_id>/use/<version>")
+@login_required
+def use(character_id: str, version: str):
+    return perform(ButtonForm(), lambda: characters.use_picture(owner_id(), character_id, version),
+                   _("Mockups of this character now use the picture you chose."), url_for("projects.index"))
+
+
+@bp.get("/characters/<character_id>/image", defaults={"version": None})
+@bp.get("/characters/<character_id>/image/<version>")
 @login_required
 @limiter.exempt
-def image(character_id: str):
-    return send_stored(characters.get_character(owner_id(), character_id).image_path, MIME_TYPES["png"])
+def image(character_id: str, version: str | None):
+    return send_stored(characters.picture_file(owner_id(), character_id, version), MIME_TYPES["png"])
 
 
-@bp.get("/characters/<character_id>/thumbnail")
+@bp.get("/characters/<character_id>/thumbnail", defaults={"version": None})
+@bp.get("/characters/<character_id>/thumbnail/<version>")
 @login_required
 @limiter.exempt
-def thumbnail(character_id: str):
-    return send_stored(characters.get_character(owner_id(), character_id).thumbnail_path, MIME_TYPES["jpeg"])
+def thumbnail(character_id: str, version: str | None):
+    return send_stored(characters.picture_file(owner_id(), character_id, version, thumbnail=True),
+                       MIME_TYPES["jpeg"])
