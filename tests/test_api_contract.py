@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from mockup.api import contract
 from mockup.api.openapi import document
+from mockup.errors import UnsupportedMedia
 from mockup.extensions import db
 from mockup.models import ImageJob, Project
 
@@ -108,3 +110,10 @@ def json_operations():
 def test_every_request_body_refuses_unknown_fields(name, schema):
     """What the server checks is only as strict as the document: every body names all its fields."""
     assert schema.get("additionalProperties") is False, name
+
+
+def test_a_body_type_the_operation_does_not_document_is_415(app):
+    """A handler reading JSON where the document has none is drift: refused, never a 500."""
+    with app.test_request_context(f"/api/projects/{'0' * 32}/characters", method="POST"):
+        with pytest.raises(UnsupportedMedia):
+            contract.check_body({"name": "Bunny"}, "application/json")

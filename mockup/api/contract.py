@@ -12,11 +12,10 @@ from flask import request
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from ..errors import Invalid
+from ..errors import Invalid, UnsupportedMedia
 from .openapi import document
 
 MISMATCH = "The request does not match the API description (/api/openapi.json)."
-BLANK_PATTERN = "\\S"  # the document's way to say "not only spaces"
 _FLASK_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
@@ -36,8 +35,11 @@ def _validator(pointer: str) -> Draft202012Validator:
 
 
 def check_body(body: Mapping[str, Any], media_type: str) -> None:
-    """Validate a parsed body against its operation's requestBody schema for `media_type`."""
+    """Validate a parsed body against its operation's requestBody schema for `media_type`; a media type
+    the operation does not document is a 415."""
     path, method = _operation_path()
+    if media_type not in document()["paths"][path][method].get("requestBody", {}).get("content", {}):
+        raise UnsupportedMedia(f"This operation does not take {media_type} (see /api/openapi.json).")
     _raise_if_invalid(_validator(_pointer("paths", path, method, "requestBody", "content", media_type, "schema")), body)
 
 
@@ -88,7 +90,8 @@ def _sentence(error: ValidationError) -> str:
     if rule == "enum":
         return "Must be one of: " + ", ".join(str(item) for item in value) + "."
     if rule == "pattern":
-        return "Must not be blank." if value == BLANK_PATTERN else "Does not have the expected form."
+        blank = isinstance(error.instance, str) and not error.instance.strip()
+        return "Must not be blank." if blank else "Does not have the expected form."
     if rule == "format":
         return f"Must be a valid {value}."
     return error.message
