@@ -1,9 +1,9 @@
 """Schemathesis against /api/openapi.json, served over HTTP from this process on a fresh PostgreSQL
-database: every check, the examples,
-coverage, fuzzing and stateful phases, two users (alice and bob, signed in through the API) so the
-authorization checks run, and the document's links so the stateful phase chains create -> read ->
-update -> delete. Bounded (a fixed seed, 20 examples an operation: about a minute on a quiet machine,
-two on a loaded one) so it stays well inside CI's limit; zero failures allowed."""
+database: every check, the examples, coverage, fuzzing and stateful phases, two users (alice and bob,
+signed in through the API) so the authorization checks run, and the document's links so the stateful
+phase chains create -> read -> update -> delete. Bounded (a fixed seed, 20 examples an operation: about
+a minute on a quiet machine, two on a loaded one) so it stays well inside CI's limit; zero failures
+allowed."""
 from __future__ import annotations
 
 import json
