@@ -59,11 +59,14 @@ def register_hooks(app: Flask) -> None:
     after_request hooks in reverse order, so file_policy runs after Talisman's hook and may override its
     page policy, and the access line is written last, with the final status and headers."""
     from . import security
+    from .http import guard
     from .views.common import layout_context
 
     app.before_request(logging_setup.start_request)
+    app.before_request(guard.refuse_unstorable_input)  # before the limiter and sign-in read the request
     app.after_request(logging_setup.finish_request)
     app.after_request(security.file_policy)
+    app.after_request(security.no_body_no_type)
     app.before_request(_start_embedded_runner)
     app.context_processor(layout_context)
 

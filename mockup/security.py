@@ -12,6 +12,7 @@ from flask_talisman import Talisman
 
 from .errors import N_
 from .extensions import limiter
+from .http.guard import json_body
 from .services.accounts import normalize_email
 
 # Pages load scripts, styles and images only from this app and no page runs inline script. The one
@@ -80,13 +81,20 @@ def file_policy(response: Response) -> Response:
     return response
 
 
+def no_body_no_type(response: Response) -> Response:
+    """A 204 has no body, so it names no body type (Flask would call its empty body text/html)."""
+    if response.status_code == 204:
+        del response.headers["Content-Type"]
+    return response
+
+
 def _failed_login(response: Response) -> bool:
     return response.status_code in FAILED_LOGIN_STATUSES
 
 
 def _login_email_key() -> str:
     """The account a sign-in names, read from the form or the JSON body, spelled as accounts stores it."""
-    body = request.get_json(silent=True) if request.is_json else request.form
+    body = json_body() if request.is_json else request.form  # the body guard.py has already checked
     email = body.get("email") if isinstance(body, dict) else None  # the form's MultiDict is a dict
     return "login-email:" + normalize_email(email if isinstance(email, str) else "")
 

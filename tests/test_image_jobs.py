@@ -12,8 +12,9 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from mockup import storage
+from mockup.errors import Invalid
 from mockup.extensions import db
-from mockup.models import JOB_CUTOUT, JOB_UPSCALE, Image as ImageRow, ImageJob, utcnow
+from mockup.models import JOB_CUTOUT, JOB_UPSCALE, Image as ImageRow, ImageJob, User, utcnow
 from mockup.jobs import lifecycle, runner
 from mockup.services import image_jobs
 
@@ -43,6 +44,17 @@ def test_selecting_a_candidate_starts_its_2k_upscale_at_batch_priority(app, clie
     client.post(f"/generations/{generation_id}/select", data={"image_id": image_id})
     job = the_job(app, image_id, JOB_UPSCALE)
     assert (job.status, job.priority) == ("queued", 10)
+
+
+def test_a_2k_download_in_a_refused_format_starts_no_job(app, client, candidates):
+    """The service checks the format before it queues the upscale, for the page as for the API."""
+    _, (image_id, _) = candidates
+    assert client.get(f"/images/{image_id}/download/2k?format=gif").status_code == 422
+    with app.app_context():
+        owner_id = db.session.scalar(select(User.id))
+        with pytest.raises(Invalid):
+            image_jobs.download_result(owner_id, image_id, JOB_UPSCALE, "tiff")
+        assert db.session.scalar(select(ImageJob)) is None
 
 
 def test_the_real_upscale_makes_a_2048_px_file_and_the_second_download_uses_it(app, client, candidates):

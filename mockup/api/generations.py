@@ -58,6 +58,7 @@ def select_image(generation_id: str) -> ResponseReturnValue:
 def edit_image(generation_id: str) -> ResponseReturnValue:
     """JSON with a pixel `region`, or multipart with a PNG `mask` (shared/API.md)."""
     if request.mimetype == MULTIPART:
+        require_multipart()
         data, region, mask = request.form, None, upload("mask")
     else:
         data = json_object()

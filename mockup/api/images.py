@@ -1,7 +1,7 @@
 """/api/images: one generated image, its files, downloads (1K and 2K) and deleting it."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from ..http.files import send_stored
@@ -11,6 +11,7 @@ from ..models import JOB_UPSCALE
 from ..services import image_jobs, images
 from . import serializers
 from .blueprint import bp
+from .contract import query
 from .security import login_required, owner_id
 
 
@@ -35,7 +36,7 @@ def image_thumbnail(image_id: str) -> ResponseReturnValue:
 @bp.get("/images/<image_id>/download")
 @login_required
 def download_image(image_id: str) -> ResponseReturnValue:
-    file = images.download(owner_id(), image_id, request.args.get("format", "png"))
+    file = images.download(owner_id(), image_id, query("format"))
     return send_stored(file.path, file.mimetype, download_name=file.filename)
 
 
@@ -43,7 +44,7 @@ def download_image(image_id: str) -> ResponseReturnValue:
 @login_required
 def download_image_2k(image_id: str) -> ResponseReturnValue:
     """The 2K file once it exists; until then 202 with Retry-After (the first call starts the upscale)."""
-    result = image_jobs.download_result(owner_id(), image_id, JOB_UPSCALE, request.args.get("format", "png"))
+    result = image_jobs.download_result(owner_id(), image_id, JOB_UPSCALE, query("format"))
     if isinstance(result, image_jobs.Pending):
         return jsonify(status="processing"), 202, retry_after(result.retry_after)
     return send_stored(result.path, result.mimetype, download_name=result.filename)

@@ -1,15 +1,18 @@
 """Reading API request bodies: JSON objects and multipart forms, with errors that name the field.
-Only shapes and types are checked here; what the values mean is the services' business."""
+Only shapes and types are checked here, by the operation's schema in the OpenAPI document
+(contract.py); what the values mean is the services' business."""
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping
 
 from flask import request
 from werkzeug.exceptions import BadRequest
 
 from ..errors import Invalid, UnsupportedMedia
+from ..http.guard import json_body
+from . import contract
 
+JSON = "application/json"
 MULTIPART = "multipart/form-data"
 TRUE, FALSE = "true", "false"
 
@@ -21,12 +24,10 @@ def json_object(*, optional: bool = False) -> dict[str, Any]:
         return {}
     if not request.is_json:
         raise UnsupportedMedia("Send the body as JSON with 'Content-Type: application/json'.")
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise BadRequest("The body is not valid JSON.") from None
+    body = json_body()
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.")
+    contract.check_body(body, JSON)
     return body
 
 
@@ -43,8 +44,11 @@ def text(data: Mapping[str, Any], name: str, *, required: bool = True) -> str | 
 
 
 def require_multipart() -> None:
+    """A multipart body whose fields match the operation's schema (a file field stands as its name)."""
     if request.mimetype != MULTIPART:
         raise UnsupportedMedia("Send this request as multipart/form-data.")
+    fields = {**request.form.to_dict(), **{name: file.filename or "" for name, file in request.files.items()}}
+    contract.check_body(fields, MULTIPART)
 
 
 def flag(name: str, default: bool) -> bool:

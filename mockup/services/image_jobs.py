@@ -19,7 +19,7 @@ from ..imaging.matting import cut_out
 from ..imaging.upscale import get_upscaler, upscale_to_2k
 from ..jobs import PRIORITY_BATCH, PRIORITY_NORMAL
 from ..models import JOB_CUTOUT, JOB_UPSCALE, Image as ImageRow, ImageJob
-from .images import Download, converted, get_candidate, get_image
+from .images import Download, checked_format, converted, get_candidate, get_image
 
 # How soon a client asks again about a file being made (a 2K upscale takes a few seconds).
 PENDING_RETRY_AFTER_S = 2
@@ -101,7 +101,9 @@ class Pending:
 
 def download_result(owner_id: str, image_id: str, job_type: str, fmt: str | None = "png") -> Download | Pending:
     """The finished 2K or cut-out file in the asked format. Until it exists the first call starts the job
-    and every call answers Pending; a failed job reports its error once (Unavailable) and is queued again."""
+    and every call answers Pending; a failed job reports its error once (Unavailable) and is queued again.
+    The format is checked first: a download that will be refused starts no job."""
+    checked_format(fmt)
     image = get_image(owner_id, image_id)
     rel = result_path(image, job_type)
     if rel is not None:

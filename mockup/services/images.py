@@ -49,7 +49,7 @@ def download_name(image: ImageRow, ext: str, suffix: str = "") -> str:
     return f"{slug}_{generation.mode}_{generation.id[:8]}_candidate-{image.index + 1}{suffix}.{ext}"
 
 
-def _checked_format(fmt: str | None) -> str:
+def checked_format(fmt: str | None) -> str:
     fmt = (fmt or "png").lower()
     if fmt not in DOWNLOAD_FORMATS:
         raise Invalid(N_("Choose png, jpeg or webp."), fields={"format": N_("Choose png, jpeg or webp.")})
@@ -59,7 +59,7 @@ def _checked_format(fmt: str | None) -> str:
 def converted(image: ImageRow, source: str, fmt: str | None, suffix: str = "") -> Download:
     """`source` (the image's PNG, its 2K or its cut-out) in the asked format, converted once and kept
     beside it; JPEG flattens transparency on white."""
-    fmt = _checked_format(fmt)
+    fmt = checked_format(fmt)
     ext, mimetype = DOWNLOAD_FORMATS[fmt]
     rel = source if fmt == "png" else storage.variant(source, fmt, ext)
     if not storage.exists(rel):
