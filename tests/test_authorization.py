@@ -54,7 +54,7 @@ def _arguments(app, endpoint: str) -> set[str]:
 
 @pytest.mark.parametrize("endpoint, method, rule", PROTECTED, ids=[f"{m} {r}" for _, m, r in PROTECTED])
 def test_needs_login(app, client, endpoint, method, rule):
-    words = {"kind": "source", "variant": "2k"}
+    words = {"kind": "source", "variant": "2k", "version": "original"}
     values = {name: words.get(name, "0" * 32) for name in _arguments(app, endpoint)}
     response = client.open(build(app, endpoint, values), method=method)
     if method == "GET":
@@ -78,7 +78,7 @@ def victim(app, client, auth):
         entry_id = db.session.scalar(select(HistoryEntry.id))
     return {
         "project_id": project_id, "character_id": character_id, "generation_id": generation_id,
-        "image_id": image_id, "entry_id": entry_id, "kind": "source", "variant": "2k",
+        "image_id": image_id, "entry_id": entry_id, "kind": "source", "variant": "2k", "version": "original",
         "other_image_id": other_image_id,
     }
 
