@@ -104,8 +104,8 @@ def submit_generation(
     character = get_character(owner_id, character_id) if character_id and not character_image else None
     if character is not None and character.project_id != project.id:
         raise NotFound(N_("This character does not exist."))
-    inputs = _Inputs(uploads.decode(source_image, "source_image"),
-                     uploads.decode(character_image, "character_image", required=False),
+    inputs = _Inputs(uploads.decode_input(source_image, "source_image"),
+                     uploads.decode_input(character_image, "character_image", required=False),
                      uploads.decode(texture_image, "texture_image", required=False),
                      character if mode == "ip-change" else None)
     ensure_room()

@@ -10,7 +10,8 @@ from ..extensions import limiter
 from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
 from ..http.files import send_stored, stored_type
 from ..models import utcnow
-from ..services import generations, history, image_jobs, projects
+from ..imaging.formats import MIME_TYPES
+from ..services import estimates, generations, history, image_jobs, projects, thumbnails
 from .common import owner_id, perform, render_form, run_form, uploaded
 
 bp = Blueprint("generate", __name__)
@@ -54,11 +55,14 @@ def new(project_id: str):
 def _status_context(generation_id: str) -> dict:
     """Everything the status fragment shows; the page and the fragment route render the same thing."""
     generation = generations.get_generation(owner_id(), generation_id)
-    elapsed = utcnow() - generation.started_at if generation.status == "running" and generation.started_at else None
+    now, position = utcnow(), generations.queue_position(generation)
+    elapsed = now - generation.started_at if generation.status == "running" and generation.started_at else None
     return {
         "generation": generation,
-        "queue_position": generations.queue_position(generation),
+        "queue_position": position,
         "elapsed": elapsed,
+        "now": now,
+        "estimate": estimates.estimate(generation, position, now),
         "saved": history.saved_image_ids(owner_id(), [image.id for image in generation.images]),
         "note_form": NoteForm(formdata=None),
         "failure": engine_error(generation.error_code) if generation.status == "failed" else None,
@@ -86,6 +90,14 @@ def input_image(generation_id: str, kind: str):
     """The images a generation was made from (the character is the copy taken for this run)."""
     rel = getattr(generations.get_generation(owner_id(), generation_id), INPUT_PATHS[kind])
     return send_stored(rel, stored_type(rel))
+
+
+@bp.get("/generations/<generation_id>/thumbnail")
+@login_required
+@limiter.exempt
+def thumbnail(generation_id: str):
+    """The generation's picture in lists: its first candidate, or what it was made from."""
+    return send_stored(thumbnails.generation_thumbnail(owner_id(), generation_id), MIME_TYPES["jpeg"])
 
 
 def _back_to(generation_id: str) -> str:
