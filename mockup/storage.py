@@ -6,6 +6,7 @@ from anything a user sent. The database stores paths relative to DATA_DIR.
     generations/{userId}/{projectId}/{generationId}/{source,mask}.png   (a region edit's inputs)
     upscaled/{imageId}_2k.png
     characters/{userId}/{characterId}.png
+    staging/{userId}/{stagedId}.upload      (an upload kept for a form sent back with an error, for an hour)
     ...plus a `_thumb.jpg` thumbnail beside each stored image.
 """
 from __future__ import annotations
@@ -149,6 +150,12 @@ def character(user_id: str, character_id: str) -> str:
     return f"characters/{_id(user_id)}/{_id(character_id)}.png"
 
 
+def staged_upload(user_id: str, staged_id: str) -> str:
+    """An upload as it was sent (it passed intake), kept for a form that came back with an error; not
+    part of the stored work (no backup), removed within the hour (services/staging.py)."""
+    return f"staging/{_id(user_id)}/{_id(staged_id)}.upload"
+
+
 def upscaled(image_id: str) -> str:
     return f"upscaled/{_id(image_id)}_2k.png"
 
@@ -170,7 +177,7 @@ def project_dirs(user_id: str, project_id: str) -> list[str]:
 
 
 def user_dirs(user_id: str) -> list[str]:
-    return [f"{area}/{_id(user_id)}" for area in ("uploads", "generations", "characters")]
+    return [f"{area}/{_id(user_id)}" for area in ("uploads", "generations", "characters", "staging")]
 
 
 def write_atomic(rel: str, data: bytes) -> Path:

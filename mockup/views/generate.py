@@ -11,8 +11,9 @@ from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
 from ..http.files import send_stored, stored_type
 from ..models import utcnow
 from ..imaging.formats import MIME_TYPES
-from ..services import estimates, generations, history, image_jobs, projects, thumbnails
+from ..services import estimates, generations, history, image_jobs, projects, submissions, thumbnails
 from .common import owner_id, perform, render_form, run_form, uploaded
+from .kept import KeptUploads
 
 bp = Blueprint("generate", __name__)
 
@@ -40,16 +41,22 @@ def engine_error(code: str | None) -> str:
 def new(project_id: str):
     project = projects.get_project(owner_id(), project_id)
     form = GenerateForm().offer_characters(project.characters)
+    # The same form sent again opens what it made, whatever else it carries now (Back keeps no file).
+    made = form.is_submitted() and submissions.made_by(owner_id(), form.submission.data)
+    if made:
+        return redirect(url_for("generate.generation", generation_id=made.id), 303)
+    kept = KeptUploads(form)
     done = run_form(form, lambda: generations.submit_generation(
         owner_id(), project_id, mode=form.mode.data, source_image=uploaded(form.source_image),
         character_id=form.character_id.data or None, character_image=uploaded(form.character_image),
         texture_image=uploaded(form.texture_image), prompt=form.prompt.data,
         preserve_structure=form.preserve_structure.data,
-        transparent_background=form.transparent_background.data,
+        transparent_background=form.transparent_background.data, submission=form.submission.data,
     ))
+    kept.settle(done)
     if done:
         return redirect(url_for("generate.generation", generation_id=done.value.id), 303)
-    return render_form("generate/new.html", form, project=project)
+    return render_form("generate/new.html", form, project=project, kept=kept.shown)
 
 
 def _status_context(generation_id: str) -> dict:
