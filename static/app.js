@@ -90,7 +90,46 @@
     if (input.hasAttribute("data-preview")) {
       showPreview(input);
     }
+    judgeField(input);
   });
+
+  /* A field's messages are about what it held when the page was made: once the input is valid they
+     go (a file of an accepted type chosen, a choice made, text typed), so no stale "Choose an image
+     file." stays under a good file. A file of another type gets the server's sentence at once. */
+  document.addEventListener("input", function (event) {
+    if (event.target.type !== "file") {
+      judgeField(event.target);
+    }
+  });
+
+  function judgeField(input) {
+    var field = input.closest && input.closest(".field");
+    if (!field || !input.form) {
+      return;
+    }
+    var problem = input.type === "file" ? fileProblem(input) : (input.checkValidity() ? null : input.validationMessage);
+    field.querySelectorAll(".field-error").forEach(function (message) { message.remove(); });
+    field.classList.toggle("has-error", Boolean(problem));
+    if (problem) {
+      input.setAttribute("aria-invalid", "true");
+      var message = document.createElement("p");
+      message.className = "field-error";
+      message.setAttribute("role", "alert");
+      message.textContent = problem;
+      field.appendChild(message);
+    } else {
+      input.removeAttribute("aria-invalid");
+    }
+  }
+
+  function fileProblem(input) {
+    var file = input.files && input.files[0];
+    var accepted = (input.getAttribute("accept") || "").split(",");
+    if (file && accepted.indexOf(file.type) < 0) {
+      return input.getAttribute("data-type-error");
+    }
+    return null;
+  }
 
   function showPreview(input) {
     var zone = input.closest(".dropzone");
@@ -100,16 +139,24 @@
       return;
     }
     var file = input.files && input.files[0];
-    if (preview.hasAttribute("src")) {
+    if (preview.src.indexOf("blob:") === 0) {
       URL.revokeObjectURL(preview.src);
-      preview.removeAttribute("src");
     }
-    preview.hidden = !file;
+    preview.removeAttribute("src");
     if (file) {
+      preview.hidden = false;
       preview.src = URL.createObjectURL(file);
       if (text) {
         text.textContent = file.name;
       }
+      // A kept upload is replaced by the file chosen now (views/kept.py: a chosen file wins).
+      zone.classList.remove("is-kept");
+    } else if (preview.hasAttribute("data-kept-src")) {
+      // The choice was withdrawn: the kept upload is what the form sends again.
+      zone.classList.add("is-kept");
+      preview.src = preview.getAttribute("data-kept-src");
+    } else {
+      preview.hidden = true;
     }
   }
 

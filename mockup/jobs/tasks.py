@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from ..services import staging
 from . import handoff, runner
 from .registry import GENERATION_TASK, IMAGE_TASK
 
@@ -22,7 +23,9 @@ def process_image(job_id: str) -> str | None:
 
 @shared_task(name="mockup.reap_jobs")
 def reap_jobs() -> list[str]:
-    """Send again the jobs whose worker died or that the broker lost; fail those out of attempts."""
+    """Send again the jobs whose worker died or that the broker lost; fail those out of attempts. Also
+    removes the uploads kept for forms once they are an hour old (services/staging.py)."""
+    staging.sweep()
     resend = runner.reap()
     for table, job_id, priority in resend:
         handoff.resubmit(table, job_id, priority)

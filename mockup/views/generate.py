@@ -13,9 +13,11 @@ from ..models import utcnow
 from ..imaging.formats import MIME_TYPES
 from ..services import estimates, generations, history, image_jobs, projects, submissions, thumbnails
 from .common import owner_id, perform, render_form, run_form, uploaded
+from .gone import watch
 from .kept import KeptUploads
 
 bp = Blueprint("generate", __name__)
+watch(bp)  # selecting a candidate another tab deleted says so
 
 INPUT_PATHS = {"source": "source_path", "character": "character_path", "texture": "texture_path"}
 

@@ -15,8 +15,10 @@ from ..imaging.formats import MIME_TYPES
 from ..models import JOB_CUTOUT, JOB_UPSCALE
 from ..services import edits, history, image_jobs, images
 from .common import owner_id, perform, render_form, run_form, uploaded
+from .gone import watch
 
 bp = Blueprint("images", __name__, url_prefix="/images")
+watch(bp)  # a deleted image's old links and buttons lead back to its generation
 
 # The prepared versions of an image: each made by a background job the first time it is asked for.
 VARIANTS = {"2k": JOB_UPSCALE, "transparent": JOB_CUTOUT}
