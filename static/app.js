@@ -63,6 +63,7 @@
       event.preventDefault();
       return;
     }
+    rememberSentToken(form);
     // One click, one job: a second click while the upload is on its way would queue a second mockup.
     if (form.hasAttribute("data-submit-once")) {
       window.setTimeout(function () {
@@ -72,6 +73,39 @@
       }, 0);
     }
   });
+
+  /* A form's one-time token (input[name=submission]) names the job it made, so sending it again opens
+     that job. When Back loads the form anew instead of restoring it from the back/forward cache, the
+     page has a fresh token: the tab's last sent token for this form is put back, so the same form sent
+     again still opens the first job. A form reached any other way keeps its fresh token. */
+  var SENT_TOKEN = "mockup:sent-token:";
+
+  function rememberSentToken(form) {
+    var token = form.querySelector("input[name=submission]");
+    try {
+      if (token) {
+        window.sessionStorage.setItem(SENT_TOKEN + form.action, token.value);
+      }
+    } catch (error) { /* storage refused (private mode): the server still dedupes a restored page */ }
+  }
+
+  function restoreSentTokens() {
+    var navigation = window.performance && performance.getEntriesByType &&
+      performance.getEntriesByType("navigation")[0];
+    if (!navigation || navigation.type !== "back_forward") {
+      return;
+    }
+    document.querySelectorAll("form input[name=submission]").forEach(function (token) {
+      try {
+        var sent = window.sessionStorage.getItem(SENT_TOKEN + token.form.action);
+        if (sent) {
+          token.value = sent;
+        }
+      } catch (error) { /* as above */ }
+    });
+  }
+
+  restoreSentTokens();
 
   /* Buttons disabled above come back when the browser restores the page from its back/forward cache. */
   window.addEventListener("pageshow", function () {
