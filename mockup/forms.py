@@ -154,6 +154,7 @@ class EditForm(AppForm):
         _required(), Length(max=PROMPT_MAX, message=_l("Use at most %(max)d characters.", max=PROMPT_MAX)),
     ], render_kw={"rows": 3, "placeholder": _l("For example: make the ears rounder, or remove the reflection")})
     mask = FileField(_l("Marked part"), validators=[FileRequired(message=_l("Paint the part to change first."))])
+    submission = HiddenField(default=submissions.new_token)  # one form, one edit (as GenerateForm)
 
 
 class SelectImageForm(AppForm):

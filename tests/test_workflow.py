@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 
 from mockup.extensions import db
 from mockup.jobs import tasks
-from mockup.models import Generation, StagedUpload, User, utcnow
+from mockup.models import Generation, Image as ImageRow, StagedUpload, User, utcnow
 from mockup.services import generations, staging, submissions
 
 from .conftest import files_under, png_bytes
 from .factories import create_character, create_project, finished_generation
+from .pictures import irregular_mask, png
 from .studio import ID, location, submit_generation, upload
 
 
@@ -205,3 +206,19 @@ def test_a_deleted_images_old_links_lead_to_its_generation(app, client, auth):
                                        "confirm": "another secret"})
     page = other.get(f"/images/{image_id}")
     assert page.status_code == 404 and f"/generations/{generation_id}" not in page.get_data(as_text=True)
+
+
+def test_the_same_edit_form_sent_twice_opens_the_edit_it_made(app, client, auth):
+    auth.register()
+    project_id = create_project(client)
+    generation_id, (image_id, _) = finished_generation(app, client, project_id, create_character(client, project_id))
+    page = client.get(f"/images/{image_id}").get_data(as_text=True)
+    token = re.search(rf'name="submission" type="hidden" value="({ID})"', page).group(1)
+    with app.app_context():
+        size = db.session.get(ImageRow, image_id).width, db.session.get(ImageRow, image_id).height
+    sent = [client.post(f"/images/{image_id}/edit", data={
+        "prompt": "remove the logo", "mask": upload(png(irregular_mask(size)), "mask.png"), "submission": token,
+    }, content_type="multipart/form-data") for _ in range(2)]
+    assert sent[0].status_code == sent[1].status_code == 303 and location(sent[0]) == location(sent[1])
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(Generation.job_type == "edit-image")) == 1
