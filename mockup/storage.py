@@ -61,7 +61,7 @@ def metrics_value_files(metrics_dir: str) -> list[str]:
 
 # The folders holding what users made; everything else in DATA_DIR (the SQLite file, `./dev run`'s key,
 # beat's schedule) belongs to the installation.
-STORED_AREAS = ("uploads", "generations", "upscaled", "characters")
+STORED_AREAS = ("uploads", "generations", "upscaled", "characters", "staging")
 _TEMPORARY = ".tmp-"  # write_atomic's unfinished files
 
 
@@ -151,8 +151,8 @@ def character(user_id: str, character_id: str) -> str:
 
 
 def staged_upload(user_id: str, staged_id: str) -> str:
-    """An upload as it was sent (it passed intake), kept for a form that came back with an error; not
-    part of the stored work (no backup), removed within the hour (services/staging.py)."""
+    """An upload as it was sent (it passed intake), kept for a form that came back with an error and
+    removed after the hour (services/staging.py); backed up with its row like any stored file."""
     return f"staging/{_id(user_id)}/{_id(staged_id)}.upload"
 
 
