@@ -6,7 +6,7 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, abort, request
 from flask_login import login_required
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
@@ -30,7 +30,7 @@ KEPT_SUFFIX = "_kept"  # the hidden input beside a file field naming the upload 
 def thumbnail(staged_id: str):
     staged = staging.get_kept(owner_id(), staged_id)
     if staged is None:
-        return "", 404
+        abort(404)
     return send_stored(staged.thumbnail_path, MIME_TYPES["jpeg"])
 
 
