@@ -69,6 +69,9 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         "METRICS_ALLOW": _networks(env.get("METRICS_ALLOW", DEFAULT_METRICS_ALLOW)),
         "JOB_WORKERS": int(env.get("JOB_WORKERS", "3")),
         "QUEUE_LIMIT": int(env.get("QUEUE_LIMIT", "100")),
+        # Product photos, sketches and characters smaller than this on their shorter side are refused:
+        # the engines answer at about 1024 px, so a smaller input is blown up into a blurred mockup.
+        "MIN_SOURCE_SIDE_PX": int(env.get("MIN_SOURCE_SIDE_PX", "512")),
         # The Celery time limit of one job; its lease is far shorter and renewed by the heartbeat while it
         # runs, so a dead worker's job is taken over within about a minute and a slow live one never is.
         "JOB_TIMEOUT_S": int(env.get("JOB_TIMEOUT_S", "900")),

@@ -94,15 +94,17 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from . import api
-    from .views import account, auth, characters, generate, history, images, metrics, projects, queue, system
+    from .views import account, auth, characters, generate, history, images, kept, metrics, projects, queue, system
 
-    for module in (auth, account, projects, characters, generate, images, history, queue, system, metrics, api):
+    for module in (auth, account, projects, characters, generate, images, history, queue, kept, system, metrics, api):
         app.register_blueprint(module.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
     """The HTML error pages app-wide; the api blueprint answers what its views raise with its own JSON
     handlers (api/errors.py), which Flask prefers to these."""
+    from flask_wtf.csrf import CSRFError
+
     from .api import errors as api_errors
     from .errors import ServiceError
     from .views import errors as pages
@@ -111,7 +113,11 @@ def register_errorhandlers(app: Flask) -> None:
         # Routing errors (an unknown path, a wrong method) reach no blueprint: the path says the medium.
         return api_errors.http_error(error) if api_errors.is_api_request() else pages.http_error(error)
 
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
+        return api_errors.http_error(error) if api_errors.is_api_request() else pages.csrf_error(error)
+
     app.register_error_handler(ServiceError, pages.service_error)
+    app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(HTTPException, http_error)
 
 

@@ -16,7 +16,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp,
 
 from .i18n import LANGUAGES
 from .models import Character
-from .services import accounts
+from .services import accounts, submissions
 from .services.generations import PROMPT_MAX
 from .services.history import NOTE_MAX
 
@@ -128,6 +128,8 @@ class GenerateForm(AppForm):
     ], render_kw={"rows": 3})
     preserve_structure = BooleanField(_l("Preserve structure"), default=True)
     transparent_background = BooleanField(_l("Transparent background"), default=False)
+    # A fresh one-time token each time the form is rendered; kept when it comes back with an error.
+    submission = HiddenField(default=submissions.new_token)
 
     def offer_characters(self, characters: Iterable[Character]) -> "GenerateForm":
         """The project's characters become the choices; any other id fails validation."""
@@ -152,6 +154,7 @@ class EditForm(AppForm):
         _required(), Length(max=PROMPT_MAX, message=_l("Use at most %(max)d characters.", max=PROMPT_MAX)),
     ], render_kw={"rows": 3, "placeholder": _l("For example: make the ears rounder, or remove the reflection")})
     mask = FileField(_l("Marked part"), validators=[FileRequired(message=_l("Paint the part to change first."))])
+    submission = HiddenField(default=submissions.new_token)  # one form, one edit (as GenerateForm)
 
 
 class SelectImageForm(AppForm):

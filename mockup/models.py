@@ -15,6 +15,9 @@ GENERATION_STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
 FINISHED_STATUSES = ("succeeded", "failed", "canceled")
 JOB_GENERATE, JOB_EDIT = "generate-mockup", "edit-image"
 JOB_UPSCALE, JOB_CUTOUT = "upscale-image", "remove-background"
+# The steps of a running job, in order: calling the engine, cutting the product out, encoding and storing.
+STEP_MODEL, STEP_CUTOUT, STEP_SAVING = "model", "cutout", "saving"
+JOB_STEPS = (STEP_MODEL, STEP_CUTOUT, STEP_SAVING)
 
 
 def new_id() -> str:
@@ -116,6 +119,9 @@ class JobState:
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # What a running job is doing now (one of JOB_STEPS), recorded by its work as it goes, for the
+    # progress a person sees; None while it waits or before its work has begun.
+    step: Mapped[Optional[str]] = mapped_column(String(20))
 
     @property
     def is_finished(self) -> bool:
@@ -126,10 +132,14 @@ class JobState:
         `resend_at` is when the reaper sends it to the broker again if it is still waiting."""
         self.status, self.error_code, self.error_message, self.attempts = "queued", None, None, 0
         self.queued_at, self.lease_until, self.started_at, self.finished_at = utcnow(), resend_at, None, None
+        self.step = None
 
 
 class Generation(JobState, db.Model):
     __tablename__ = "generations"
+    # A form's one-time token names the generation it made, so sending the same form again (Back and
+    # submit, a double click) finds that generation instead of making another.
+    __table_args__ = (UniqueConstraint("owner_id", "submission", name="uq_generations_owner_submission"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -152,6 +162,7 @@ class Generation(JobState, db.Model):
     # A failure's words from the image model itself (its text when it answered without an image), shown
     # verbatim beside error_message, which is our own sentence.
     error_detail: Mapped[Optional[str]] = mapped_column(Text)
+    submission: Mapped[Optional[str]] = mapped_column(String(32))
 
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
@@ -213,6 +224,33 @@ class ImageJob(JobState, db.Model):
     image: Mapped["Image"] = relationship(
         backref=backref("jobs", cascade="all, delete-orphan", passive_deletes=True)
     )
+
+
+class DeletedImage(db.Model):
+    """What is left of a deleted image: which generation it came from, so its old links can say where to
+    go instead of a bare "not found". Goes with its generation."""
+
+    __tablename__ = "deleted_images"
+    image_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    generation_id: Mapped[str] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"), index=True)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    generation: Mapped[Generation] = relationship(
+        backref=backref("deleted_images", cascade="all, delete-orphan", passive_deletes=True)
+    )
+
+
+class StagedUpload(db.Model):
+    """An upload that passed intake on a form that was sent back with an error: kept for its owner for
+    an hour (services/staging.py), so the form can be sent again without choosing the file again."""
+
+    __tablename__ = "staged_uploads"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    path: Mapped[str] = mapped_column(String(255))
+    thumbnail_path: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class HistoryEntry(db.Model):

@@ -7,6 +7,7 @@ from anything a user sent. The database stores paths relative to DATA_DIR.
     upscaled/{imageId}_2k.png
     characters/{userId}/{characterId}.png
     characters/{userId}/{characterId}_cutout.png   (its background removed; the upload stays)
+    staging/{userId}/{stagedId}.upload      (an upload kept for a form sent back with an error, for an hour)
     ...plus a `_thumb.jpg` thumbnail beside each stored image.
 """
 from __future__ import annotations
@@ -61,7 +62,7 @@ def metrics_value_files(metrics_dir: str) -> list[str]:
 
 # The folders holding what users made; everything else in DATA_DIR (the SQLite file, `./dev run`'s key,
 # beat's schedule) belongs to the installation.
-STORED_AREAS = ("uploads", "generations", "upscaled", "characters")
+STORED_AREAS = ("uploads", "generations", "upscaled", "characters", "staging")
 _TEMPORARY = ".tmp-"  # write_atomic's unfinished files
 
 
@@ -153,6 +154,10 @@ def character(user_id: str, character_id: str) -> str:
 def character_cutout(user_id: str, character_id: str) -> str:
     """A character's picture with the background removed, kept beside the original upload."""
     return variant(character(user_id, character_id), "cutout", "png")
+def staged_upload(user_id: str, staged_id: str) -> str:
+    """An upload as it was sent (it passed intake), kept for a form that came back with an error and
+    removed after the hour (services/staging.py); backed up with its row like any stored file."""
+    return f"staging/{_id(user_id)}/{_id(staged_id)}.upload"
 
 
 def upscaled(image_id: str) -> str:
@@ -181,7 +186,7 @@ def project_dirs(user_id: str, project_id: str) -> list[str]:
 
 
 def user_dirs(user_id: str) -> list[str]:
-    return [f"{area}/{_id(user_id)}" for area in ("uploads", "generations", "characters")]
+    return [f"{area}/{_id(user_id)}" for area in ("uploads", "generations", "characters", "staging")]
 
 
 def write_atomic(rel: str, data: bytes) -> Path:

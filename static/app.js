@@ -63,6 +63,7 @@
       event.preventDefault();
       return;
     }
+    rememberSentToken(form);
     // One click, one job: a second click while the upload is on its way would queue a second mockup.
     if (form.hasAttribute("data-submit-once")) {
       window.setTimeout(function () {
@@ -72,6 +73,39 @@
       }, 0);
     }
   });
+
+  /* A form's one-time token (input[name=submission]) names the job it made, so sending it again opens
+     that job. When Back loads the form anew instead of restoring it from the back/forward cache, the
+     page has a fresh token: the tab's last sent token for this form is put back, so the same form sent
+     again still opens the first job. A form reached any other way keeps its fresh token. */
+  var SENT_TOKEN = "mockup:sent-token:";
+
+  function rememberSentToken(form) {
+    var token = form.querySelector("input[name=submission]");
+    try {
+      if (token) {
+        window.sessionStorage.setItem(SENT_TOKEN + form.action, token.value);
+      }
+    } catch (error) { /* storage refused (private mode): the server still dedupes a restored page */ }
+  }
+
+  function restoreSentTokens() {
+    var navigation = window.performance && performance.getEntriesByType &&
+      performance.getEntriesByType("navigation")[0];
+    if (!navigation || navigation.type !== "back_forward") {
+      return;
+    }
+    document.querySelectorAll("form input[name=submission]").forEach(function (token) {
+      try {
+        var sent = window.sessionStorage.getItem(SENT_TOKEN + token.form.action);
+        if (sent) {
+          token.value = sent;
+        }
+      } catch (error) { /* as above */ }
+    });
+  }
+
+  restoreSentTokens();
 
   /* Buttons disabled above come back when the browser restores the page from its back/forward cache. */
   window.addEventListener("pageshow", function () {
@@ -90,7 +124,46 @@
     if (input.hasAttribute("data-preview")) {
       showPreview(input);
     }
+    judgeField(input);
   });
+
+  /* A field's messages are about what it held when the page was made: once the input is valid they
+     go (a file of an accepted type chosen, a choice made, text typed), so no stale "Choose an image
+     file." stays under a good file. A file of another type gets the server's sentence at once. */
+  document.addEventListener("input", function (event) {
+    if (event.target.type !== "file") {
+      judgeField(event.target);
+    }
+  });
+
+  function judgeField(input) {
+    var field = input.closest && input.closest(".field");
+    if (!field || !input.form) {
+      return;
+    }
+    var problem = input.type === "file" ? fileProblem(input) : (input.checkValidity() ? null : input.validationMessage);
+    field.querySelectorAll(".field-error").forEach(function (message) { message.remove(); });
+    field.classList.toggle("has-error", Boolean(problem));
+    if (problem) {
+      input.setAttribute("aria-invalid", "true");
+      var message = document.createElement("p");
+      message.className = "field-error";
+      message.setAttribute("role", "alert");
+      message.textContent = problem;
+      field.appendChild(message);
+    } else {
+      input.removeAttribute("aria-invalid");
+    }
+  }
+
+  function fileProblem(input) {
+    var file = input.files && input.files[0];
+    var accepted = (input.getAttribute("accept") || "").split(",");
+    if (file && accepted.indexOf(file.type) < 0) {
+      return input.getAttribute("data-type-error");
+    }
+    return null;
+  }
 
   function showPreview(input) {
     var zone = input.closest(".dropzone");
@@ -100,16 +173,24 @@
       return;
     }
     var file = input.files && input.files[0];
-    if (preview.hasAttribute("src")) {
+    if (preview.src.indexOf("blob:") === 0) {
       URL.revokeObjectURL(preview.src);
-      preview.removeAttribute("src");
     }
-    preview.hidden = !file;
+    preview.removeAttribute("src");
     if (file) {
+      preview.hidden = false;
       preview.src = URL.createObjectURL(file);
       if (text) {
         text.textContent = file.name;
       }
+      // A kept upload is replaced by the file chosen now (views/kept.py: a chosen file wins).
+      zone.classList.remove("is-kept");
+    } else if (preview.hasAttribute("data-kept-src")) {
+      // The choice was withdrawn: the kept upload is what the form sends again.
+      zone.classList.add("is-kept");
+      preview.src = preview.getAttribute("data-kept-src");
+    } else {
+      preview.hidden = true;
     }
   }
 

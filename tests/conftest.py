@@ -64,6 +64,8 @@ def base_config(folder: Path) -> dict:
         "MOCKUP_ENGINE": "local",
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
+        # The tests' pictures are small, to stay fast; tests/test_workflow.py checks the real minimum.
+        "MIN_SOURCE_SIDE_PX": 1,
     }
 
 

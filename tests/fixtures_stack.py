@@ -37,6 +37,7 @@ def stack_env(tmp_path, postgres_url, redis_url) -> dict[str, str]:
         "REDIS_URL": redis_url,
         "MOCKUP_ENGINE": "local",
         "GEMINI_API_KEY": "",
+        "MIN_SOURCE_SIDE_PX": "1",  # as in base_config: the tests' pictures are small
     }
 
 

@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from mockup import create_app
 from mockup.extensions import db
-from mockup.models import HistoryEntry
+from mockup.models import HistoryEntry, StagedUpload
 
-from .conftest import snapshot
+from .conftest import png_bytes, snapshot
 from .factories import create_character, create_project, finished_generation
-from .studio import location
+from .studio import location, upload
 
-HTML_BLUEPRINTS = {"auth", "account", "projects", "characters", "generate", "images", "history", "queue"}
+HTML_BLUEPRINTS = {"auth", "account", "projects", "characters", "generate", "images", "history", "queue", "kept"}
 # Routes outside the HTML side, each covered by its own tests.
 ELSEWHERE = {"api", "system", "metrics", "static"}
 PUBLIC = {"auth.login", "auth.register"}
@@ -74,12 +74,16 @@ def victim(app, client, auth):
     generation_id, (image_id, other_image_id) = finished_generation(app, client, project_id, character_id)
     client.post(f"/generations/{generation_id}/select", data={"image_id": image_id})
     client.post(f"/images/{image_id}/history", data={"note": "A's note"})
+    # A character form without a name keeps its picture for the next try.
+    client.post(f"/projects/{project_id}/characters", data={"name": "", "image": upload(png_bytes((90, 90)))},
+                content_type="multipart/form-data")
     with app.app_context():
         entry_id = db.session.scalar(select(HistoryEntry.id))
+        staged_id = db.session.scalar(select(StagedUpload.id))
     return {
         "project_id": project_id, "character_id": character_id, "generation_id": generation_id,
         "image_id": image_id, "entry_id": entry_id, "kind": "source", "variant": "2k", "version": "original",
-        "other_image_id": other_image_id,
+        "other_image_id": other_image_id, "staged_id": staged_id,
     }
 
 

@@ -29,9 +29,9 @@ from sqlalchemy import event, select
 from mockup import create_app
 from mockup.extensions import db
 from mockup.models import Generation, User
-from mockup.services import edits, history, image_jobs, tokens
+from mockup.services import edits, history, image_jobs, images, staging, tokens
 
-from .conftest import AuthActions, base_config, drop_database, files_under, recreate_database
+from .conftest import AuthActions, base_config, drop_database, files_under, png_bytes, recreate_database
 from .fixtures_stack import ROOT
 from .factories import create_character, create_project, finished_generation
 from .job_runner import run_job
@@ -76,11 +76,13 @@ def two_installations(request, tmp_path) -> Iterator[tuple[Flask, Flask]]:
 def fill(app: Flask) -> None:
     """A user's work touching every table: a sign-in of each kind, a project with a character, a
     finished generation, an edit of one of its images (which closes the generations-images cycle), the
-    edit's results, a history entry and a queued upscale."""
+    edit's results, a history entry, a queued upscale, a deleted image's tombstone and an upload kept
+    for a form."""
     client = app.test_client()
     AuthActions(client).register()
     project_id = create_project(client)
-    generation_id, (image_id, _) = finished_generation(app, client, project_id, create_character(client, project_id))
+    generation_id, (image_id, other_id) = finished_generation(app, client, project_id,
+                                                              create_character(client, project_id))
     with app.app_context():
         owner = db.session.get(Generation, generation_id).owner_id
         tokens.login("designer@example.com", PASSWORD)
@@ -88,6 +90,8 @@ def fill(app: Flask) -> None:
         edit_id = edits.submit_edit(owner, generation_id, image_id, "make it red",
                                     region={"x": 1, "y": 1, "width": 9, "height": 9}).id
         image_jobs.request_upscale_in_background(owner, image_id)
+        images.delete_image(owner, other_id)
+        staging.keep(owner, png_bytes((90, 90)), "kept.png")
         db.session.remove()
     assert run_job(app, edit_id) == "succeeded"
 

@@ -37,7 +37,8 @@ UNSUPPORTED = "Only PNG, JPEG and WEBP images are accepted."
 DAMAGED = "This image is damaged or incomplete."
 ID = "[0-9a-f]{32}"
 # Where uploads may land: built from ids only (mockup/storage.py).
-STORED_PATH = re.compile(rf"(characters/{ID}/{ID}(_thumb\.jpg|\.png)|uploads/{ID}/{ID}/{ID}\.(png|jpg))")
+STORED_PATH = re.compile(rf"(characters/{ID}/{ID}(_thumb\.jpg|\.png)|uploads/{ID}/{ID}/{ID}\.(png|jpg)"
+                         rf"|staging/{ID}/{ID}(_thumb\.jpg|\.upload))")
 
 
 @dataclass(frozen=True)
@@ -160,10 +161,14 @@ def test_hostile_file_is_refused_and_leaves_nothing(app, world, upload_tmp, targ
     hostile = HOSTILE[kind]
     data_dir = app.config["DATA_DIR"]
     files_before, rows_before = files_under(data_dir), row_counts(app)
-    response = TARGETS[target](world, file=upload(hostile_bytes(kind), hostile.name))
+    data = hostile_bytes(kind)
+    response = TARGETS[target](world, file=upload(data, hostile.name))
     assert response.status_code == hostile.status, response.get_data(as_text=True)[:500]
     assert hostile.message in response.get_data(as_text=True)
-    assert files_under(data_dir) == files_before
+    # The form's other, valid uploads are kept for its next try (views/kept.py); the refused file never is.
+    added = new_files(data_dir, files_before)
+    assert all(rel.startswith("staging/") for rel in added), added
+    assert all(open(f"{data_dir}/{rel}", "rb").read() != data for rel in added)
     assert row_counts(app) == rows_before
     assert list(upload_tmp.iterdir()) == []
 

@@ -20,6 +20,7 @@ from ..errors import UNKNOWN, ServiceError
 from ..extensions import db
 from ..models import Generation, ImageJob, utcnow
 from .handoff import requeue_deadline
+from .progress import owned_by
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -62,7 +63,7 @@ def claim(job_id: str, table: JobTable = Generation, *, now: datetime | None = N
     result = db.session.execute(
         update(table)
         .where(table.id == job_id, or_(table.status == "queued", lapsed))
-        .values(status="running", attempts=table.attempts + 1, lease_until=_lease(now), started_at=now)
+        .values(status="running", attempts=table.attempts + 1, lease_until=_lease(now), started_at=now, step=None)
     )
     db.session.commit()
     if result.rowcount != 1:
@@ -120,11 +121,6 @@ class Heartbeat:
     def __exit__(self, *_exc_info) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def owned_by(table: JobTable, job_id: str, attempt: int):
-    """The WHERE clause that says this attempt still owns the job (no reaper took it back)."""
-    return (table.id == job_id, table.status == "running", table.attempts == attempt)
 
 
 def fail(table: JobTable, job_id: str, attempt: int, code: str, message: str, **values) -> str:
@@ -186,7 +182,7 @@ def _reap_table(table: JobTable, orphans: bool) -> list[JobRow]:
             job.error_code = UNKNOWN
             job.error_message = f"The job stopped unexpectedly {MAX_ATTEMPTS} times and was given up."
         else:
-            job.status = "queued"
+            job.status, job.step = "queued", None
             resend.append(job)
     resend += db.session.scalars(
         select(table).where(

@@ -6,6 +6,7 @@ import logging
 from celery import Task, shared_task
 
 from ..models import Generation, ImageJob
+from ..services import staging
 from . import handoff, runner
 from .lifecycle import JobTable
 from .registry import GENERATION_TASK, IMAGE_TASK
@@ -44,7 +45,9 @@ def deliver(task: Task, table: JobTable, job_id: str) -> str | None:
 
 @shared_task(name="mockup.reap_jobs")
 def reap_jobs() -> list[str]:
-    """Send again the jobs whose worker died or that the broker lost; fail those out of attempts."""
+    """Send again the jobs whose worker died or that the broker lost; fail those out of attempts. Also
+    removes the uploads kept for forms once they are an hour old (services/staging.py)."""
+    staging.sweep()
     resend = runner.reap()
     for table, job_id, priority in resend:
         handoff.resubmit(table, job_id, priority)

@@ -31,7 +31,7 @@ def create_character(owner_id: str, project_id: str, name: str, image_data: byte
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise Invalid(N_("Give the character a name of 1 to 100 characters."), fields={"name": N_("Enter a name.")})
-    image = uploads.decode(image_data, "image")
+    image = uploads.decode_input(image_data, "image")
     character = Character(id=new_id(), project_id=project.id, name=name)
     with storage.staged() as staging:
         character.image_path = storage.character(owner_id, character.id)

@@ -18,7 +18,7 @@ from ..errors import N_, Invalid
 from ..extensions import db
 from ..imaging.regions import REGION_KEYS, mask_from_png
 from ..models import JOB_EDIT, Generation, Image as ImageRow, new_id, utcnow
-from . import uploads
+from . import submissions, uploads
 from .generations import PROMPT_MAX, ensure_room
 from .images import get_candidate, get_image
 
@@ -26,10 +26,14 @@ MAX_LINEAGE = 100  # a guard only: a chain is built by users one edit at a time
 
 
 def submit_edit(owner_id: str, generation_id: str, image_id: str, prompt: str, *,
-                region: Mapping[str, Any] | None = None, mask_png: bytes | None = None) -> Generation:
+                region: Mapping[str, Any] | None = None, mask_png: bytes | None = None,
+                submission: str | None = None) -> Generation:
     """Queue an edit of one candidate: an instruction plus either a pixel rectangle or a PNG mask the
-    size of the image (white = edit). Everything is validated before anything is written."""
+    size of the image (white = edit). Everything is validated before anything is written. `submission`
+    is the form's one-time token (services/submissions.py): sent again, it returns the edit it made."""
     parent = get_candidate(owner_id, generation_id, image_id)
+    if (made := submissions.made_by(owner_id, submission)) is not None:
+        return made
     prompt = _checked_prompt(prompt)
     if (region is None) == (mask_png is None):
         raise Invalid(N_("Mark the part to edit with either a region or a mask."),
@@ -40,26 +44,31 @@ def submit_edit(owner_id: str, generation_id: str, image_id: str, prompt: str, *
     else:
         mask = mask_from_png(mask_png, (parent.width, parent.height))
     ensure_room()
-    return _queue(parent, prompt, region, mask)
+    return _queue(parent, prompt, region, mask, submissions.checked(submission))
 
 
-def _queue(parent: ImageRow, prompt: str, region: Mapping[str, Any] | None, mask: Image.Image | None) -> Generation:
-    """Store the edit's inputs beside its future outputs, commit the row, then hand it to the runner."""
+def _queue(parent: ImageRow, prompt: str, region: Mapping[str, Any] | None, mask: Image.Image | None,
+           submission: str | None) -> Generation:
+    """Store the edit's inputs beside its future outputs, commit the row, then hand it to the runner; the
+    edit the same form made already when another request sent it at the same moment."""
     source = parent.generation
     generation = Generation(
         id=new_id(), project_id=source.project_id, owner_id=source.owner_id, job_type=JOB_EDIT,
         mode=source.mode, engine=source.engine, prompt=prompt, parent_image_id=parent.id,
-        priority=PRIORITY_HIGH, lease_until=jobs.requeue_deadline(),
+        priority=PRIORITY_HIGH, lease_until=jobs.requeue_deadline(), submission=submission,
     )
-    with storage.staged() as staging:
-        generation.source_path = staging.write(_input_path(generation, "source"), storage.read(parent.path))
-        if mask is None:
-            generation.edit_region = {key: region[key] for key in REGION_KEYS}
-        else:
-            generation.edit_region = {"mask": uploads.store_png(staging, _input_path(generation, "mask"), mask)}
-        db.session.add(generation)
-        source.project.updated_at = utcnow()
-        db.session.commit()
+    try:
+        with storage.staged() as staging:
+            generation.source_path = staging.write(_input_path(generation, "source"), storage.read(parent.path))
+            if mask is None:
+                generation.edit_region = {key: region[key] for key in REGION_KEYS}
+            else:
+                generation.edit_region = {"mask": uploads.store_png(staging, _input_path(generation, "mask"), mask)}
+            db.session.add(generation)
+            source.project.updated_at = utcnow()
+            submissions.commit_once(generation)
+    except submissions.AlreadyMade as already:
+        return already.generation
     jobs.submit(generation)
     return generation
 

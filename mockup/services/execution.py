@@ -20,7 +20,8 @@ from ..imaging import regions
 from ..imaging.formats import encode, thumbnail
 from ..imaging.matting import cut_out
 from ..imaging.structure import StructureCheck, character_region, structure_score
-from ..models import JOB_EDIT, Generation, Image as ImageRow, new_id
+from ..jobs import record_step
+from ..models import JOB_EDIT, STEP_CUTOUT, STEP_MODEL, STEP_SAVING, Generation, Image as ImageRow, new_id
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class Outputs:
 
 def make_mockup(generation: Generation) -> Outputs:
     """The job `generate-mockup`: the engine's candidates, cut out when a transparent background was asked."""
+    record_step(generation, STEP_MODEL)
     result = _run_engine(generation, lambda engine: engine.generate(GenerationRequest(
         mode=generation.mode, source=_load(generation.source_path), character=_load(generation.character_path),
         texture=_load(generation.texture_path), prompt=generation.prompt,
@@ -49,6 +51,7 @@ def make_mockup(generation: Generation) -> Outputs:
     )))
     if generation.transparent_background:
         # The engine was asked for a plain background (no model returns alpha); cut the product out here.
+        record_step(generation, STEP_CUTOUT)
         result.images = [cut_out(image) for image in result.images]
     return _outputs(generation, result)
 
@@ -58,6 +61,7 @@ def make_edit(generation: Generation) -> Outputs:
     parent here, so no engine can change a pixel outside it (DESIGN.md section 6, "Partial edit")."""
     parent = _load(generation.source_path)
     mask = _edit_mask(generation.edit_region, parent.size)
+    record_step(generation, STEP_MODEL)
     result = _run_engine(generation, lambda engine: engine.edit(EditRequest(
         image=parent, mask=mask, marked=regions.mark_region(parent, mask), instruction=generation.prompt,
     )))
@@ -97,6 +101,7 @@ def _edit_mask(edit_region: dict, size: tuple[int, int]) -> Image.Image:
 
 
 def _outputs(generation: Generation, result: GenerationResult) -> Outputs:
+    record_step(generation, STEP_SAVING)
     images = []
     checks = structure_checks(generation, result.images)
     for index, image in enumerate(result.images):

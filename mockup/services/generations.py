@@ -12,8 +12,8 @@ from ..engines.base import Mode
 from ..errors import N_, Conflict, Invalid, NotFound, QueueFull
 from ..jobs import PRIORITY_NORMAL
 from ..extensions import db
-from ..models import GENERATION_STATUSES, Character, Generation, new_id, utcnow
-from . import uploads
+from ..models import GENERATION_STATUSES, Character, Generation, Project, new_id, utcnow
+from . import submissions, uploads
 from .characters import get_character
 from .projects import get_project
 
@@ -96,16 +96,20 @@ def submit_generation(
     preserve_structure: bool = True,
     transparent_background: bool = False,
     priority: int = PRIORITY_NORMAL,
+    submission: str | None = None,
 ) -> Generation:
-    """Validate and store the inputs, queue the job, and return the queued generation."""
+    """Validate and store the inputs, queue the job, and return the queued generation. `submission` is
+    the form's one-time token (services/submissions.py): sent again, it returns the generation it made."""
     project = get_project(owner_id, project_id)
+    if (made := submissions.made_by(owner_id, submission)) is not None:
+        return made
     prompt = (prompt or "").strip()
     _validate(mode, prompt, character_id, character_image)
     character = get_character(owner_id, character_id) if character_id and not character_image else None
     if character is not None and character.project_id != project.id:
         raise NotFound(N_("This character does not exist."))
-    inputs = _Inputs(uploads.decode(source_image, "source_image"),
-                     uploads.decode(character_image, "character_image", required=False),
+    inputs = _Inputs(uploads.decode_input(source_image, "source_image"),
+                     uploads.decode_input(character_image, "character_image", required=False),
                      uploads.decode(texture_image, "texture_image", required=False),
                      character if mode == "ip-change" else None)
     ensure_room()
@@ -113,13 +117,22 @@ def submit_generation(
         id=new_id(), project_id=project.id, owner_id=owner_id, mode=mode,
         engine=current_app.config["MOCKUP_ENGINE"], prompt=prompt, preserve_structure=preserve_structure,
         transparent_background=transparent_background, priority=priority, lease_until=jobs.requeue_deadline(),
-        character_id=character.id if character else None,
+        character_id=character.id if character else None, submission=submission,
     )
-    with storage.staged() as staging:
-        _store_inputs(staging, generation, inputs)
-        db.session.add(generation)
-        project.updated_at = utcnow()
-        db.session.commit()
+    return _queue(project, generation, inputs)
+
+
+def _queue(project: Project, generation: Generation, inputs: "_Inputs") -> Generation:
+    """Store the inputs, commit the queued row and hand it to the runner; the generation the same form
+    made already when another request sent it at the same moment (its files are then removed again)."""
+    try:
+        with storage.staged() as staging:
+            _store_inputs(staging, generation, inputs)
+            db.session.add(generation)
+            project.updated_at = utcnow()
+            submissions.commit_once(generation)
+    except submissions.AlreadyMade as already:
+        return already.generation
     jobs.submit(generation)
     return generation
 

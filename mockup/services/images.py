@@ -11,6 +11,7 @@ from ..errors import N_, Invalid, NotFound
 from ..extensions import db
 from ..imaging.formats import encode
 from ..models import Generation, Image as ImageRow, Project
+from . import deleted_images
 
 DOWNLOAD_FORMATS = {"png": ("png", "image/png"), "jpeg": ("jpg", "image/jpeg"), "webp": ("webp", "image/webp")}
 
@@ -84,6 +85,7 @@ def files_of_image(image: ImageRow) -> list[str]:
 def delete_image(owner_id: str, image_id: str) -> None:
     image = get_image(owner_id, image_id)
     doomed = files_of_image(image)
+    deleted_images.remember(image)
     db.session.delete(image)
     db.session.commit()
     storage.remove(*doomed)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Generation, User, utcnow
+from ..models import Character, Generation, Project, User, utcnow
 from .accounts import get_user
 from .generations import count_by_status
 
@@ -21,6 +21,8 @@ class QueueEntry:
     owner_email: str
     position: int | None
     seconds: float | None  # running or ran for this long
+    project_name: str = ""
+    character_name: str | None = None  # a registered character's name; None when none or uploaded
 
 
 def _positions() -> dict[str, int]:
@@ -40,13 +42,16 @@ def _seconds(generation: Generation, now: datetime) -> float | None:
 def queue_for(user_id: str) -> list[QueueEntry]:
     """The most recent jobs the user may see, newest first."""
     user = get_user(user_id)
-    query = select(Generation, User.email).join(User, User.id == Generation.owner_id)
+    query = (select(Generation, User.email, Project.name, Character.name)
+             .join(User, User.id == Generation.owner_id).join(Project, Project.id == Generation.project_id)
+             .outerjoin(Character, Character.id == Generation.character_id))
     if not user.is_admin:
         query = query.where(Generation.owner_id == user_id)
     rows = db.session.execute(query.order_by(Generation.created_at.desc()).limit(RECENT)).all()
     positions, now = _positions(), utcnow()
-    return [QueueEntry(generation, email, positions.get(generation.id), _seconds(generation, now))
-            for generation, email in rows]
+    return [QueueEntry(generation, email, positions.get(generation.id), _seconds(generation, now), project, character)
+            for generation, email, project, character in rows]
+
 
 
 def totals_for(user_id: str) -> dict[str, int] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
+from flask import current_app
 from PIL import Image
 
 from .. import storage
@@ -12,6 +13,7 @@ from ..imaging.formats import encode, thumbnail
 from ..imaging.intake import decode_upload
 
 SOURCE_JPEG_QUALITY = 95
+TOO_SMALL_MESSAGE = N_("This image is too small for a sharp mockup. Please upload a larger one.")
 
 
 def decode(data: bytes | None, field: str, *, required: bool = True) -> Image.Image | None:
@@ -26,6 +28,15 @@ def decode(data: bytes | None, field: str, *, required: bool = True) -> Image.Im
     except ServiceError as error:
         error.fields = {field: error.message, **error.fields}
         raise
+
+
+def decode_input(data: bytes | None, field: str, *, required: bool = True) -> Image.Image | None:
+    """decode() for what a mockup is made from (a product photo or sketch, a character): also refused
+    under MIN_SOURCE_SIDE_PX on the shorter side, since the engine would only blow it up, blurred."""
+    image = decode(data, field, required=required)
+    if image is not None and min(image.size) < current_app.config["MIN_SOURCE_SIDE_PX"]:
+        raise Invalid(TOO_SMALL_MESSAGE, fields={field: TOO_SMALL_MESSAGE})
+    return image
 
 
 def store_png(staging: storage.Staging, rel: str, image: Image.Image) -> str:

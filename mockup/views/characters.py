@@ -11,6 +11,7 @@ from ..http.files import send_stored
 from ..imaging.formats import MIME_TYPES
 from ..services import characters, projects
 from .common import owner_id, perform, render_form, run_form, uploaded
+from .kept import KeptUploads
 
 bp = Blueprint("characters", __name__)
 
@@ -20,12 +21,14 @@ bp = Blueprint("characters", __name__)
 def index(project_id: str):
     project = projects.get_project(owner_id(), project_id)
     form = CharacterForm()
+    kept = KeptUploads(form)
     done = run_form(form, lambda: characters.create_character(
         owner_id(), project_id, form.name.data, uploaded(form.image)))
+    kept.settle(done)
     if done:
         flash(_("Character “%(name)s” registered.", name=done.value.name), "success")
         return redirect(url_for("characters.index", project_id=project_id), 303)
-    return render_form("characters/index.html", form, project=project)
+    return render_form("characters/index.html", form, project=project, kept=kept.shown)
 
 
 @bp.post("/characters/<character_id>/delete")

@@ -10,10 +10,14 @@ from ..extensions import limiter
 from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
 from ..http.files import send_stored, stored_type
 from ..models import utcnow
-from ..services import generations, history, image_jobs, projects
+from ..imaging.formats import MIME_TYPES
+from ..services import estimates, generations, history, image_jobs, projects, submissions, thumbnails
 from .common import owner_id, perform, render_form, run_form, uploaded
+from .gone import watch
+from .kept import KeptUploads
 
 bp = Blueprint("generate", __name__)
+watch(bp)  # selecting a candidate another tab deleted says so
 
 INPUT_PATHS = {"source": "source_path", "character": "character_path", "texture": "texture_path"}
 
@@ -39,26 +43,35 @@ def engine_error(code: str | None) -> str:
 def new(project_id: str):
     project = projects.get_project(owner_id(), project_id)
     form = GenerateForm().offer_characters(project.characters)
+    # The same form sent again opens what it made, whatever else it carries now (Back keeps no file).
+    made = form.is_submitted() and submissions.made_by(owner_id(), form.submission.data)
+    if made:
+        return redirect(url_for("generate.generation", generation_id=made.id), 303)
+    kept = KeptUploads(form)
     done = run_form(form, lambda: generations.submit_generation(
         owner_id(), project_id, mode=form.mode.data, source_image=uploaded(form.source_image),
         character_id=form.character_id.data or None, character_image=uploaded(form.character_image),
         texture_image=uploaded(form.texture_image), prompt=form.prompt.data,
         preserve_structure=form.preserve_structure.data,
-        transparent_background=form.transparent_background.data,
+        transparent_background=form.transparent_background.data, submission=form.submission.data,
     ))
+    kept.settle(done)
     if done:
         return redirect(url_for("generate.generation", generation_id=done.value.id), 303)
-    return render_form("generate/new.html", form, project=project)
+    return render_form("generate/new.html", form, project=project, kept=kept.shown)
 
 
 def _status_context(generation_id: str) -> dict:
     """Everything the status fragment shows; the page and the fragment route render the same thing."""
     generation = generations.get_generation(owner_id(), generation_id)
-    elapsed = utcnow() - generation.started_at if generation.status == "running" and generation.started_at else None
+    now, position = utcnow(), generations.queue_position(generation)
+    elapsed = now - generation.started_at if generation.status == "running" and generation.started_at else None
     return {
         "generation": generation,
-        "queue_position": generations.queue_position(generation),
+        "queue_position": position,
         "elapsed": elapsed,
+        "now": now,
+        "estimate": estimates.estimate(generation, position, now),
         "saved": history.saved_image_ids(owner_id(), [image.id for image in generation.images]),
         "note_form": NoteForm(formdata=None),
         "failure": engine_error(generation.error_code) if generation.status == "failed" else None,
@@ -86,6 +99,14 @@ def input_image(generation_id: str, kind: str):
     """The images a generation was made from (the character is the copy taken for this run)."""
     rel = getattr(generations.get_generation(owner_id(), generation_id), INPUT_PATHS[kind])
     return send_stored(rel, stored_type(rel))
+
+
+@bp.get("/generations/<generation_id>/thumbnail")
+@login_required
+@limiter.exempt
+def thumbnail(generation_id: str):
+    """The generation's picture in lists: its first candidate, or what it was made from."""
+    return send_stored(thumbnails.generation_thumbnail(owner_id(), generation_id), MIME_TYPES["jpeg"])
 
 
 def _back_to(generation_id: str) -> str:

@@ -13,10 +13,12 @@ from ..http.files import send_stored
 from ..http.retry import retry_after
 from ..imaging.formats import MIME_TYPES
 from ..models import JOB_CUTOUT, JOB_UPSCALE
-from ..services import edits, history, image_jobs, images
+from ..services import edits, history, image_jobs, images, submissions
 from .common import owner_id, perform, render_form, run_form, uploaded
+from .gone import watch
 
 bp = Blueprint("images", __name__, url_prefix="/images")
+watch(bp)  # a deleted image's old links and buttons lead back to its generation
 
 # The prepared versions of an image: each made by a background job the first time it is asked for.
 VARIANTS = {"2k": JOB_UPSCALE, "transparent": JOB_CUTOUT}
@@ -49,8 +51,12 @@ def edit(image_id: str):
     """The region editor's form: the instruction and the painted mask; on success the new edit's page."""
     shown = images.get_image(owner_id(), image_id)
     form = EditForm()
+    made = form.is_submitted() and submissions.made_by(owner_id(), form.submission.data)
+    if made:  # the same form sent again opens the edit it made
+        return redirect(_generation_page(made.id), 303)
     done = run_form(form, lambda: edits.submit_edit(
-        owner_id(), shown.generation_id, shown.id, form.prompt.data, mask_png=uploaded(form.mask)))
+        owner_id(), shown.generation_id, shown.id, form.prompt.data, mask_png=uploaded(form.mask),
+        submission=form.submission.data))
     if done:
         return redirect(_generation_page(done.value.id), 303)
     return render_form("images/detail.html", form, **_image_context(image_id))

@@ -1,0 +1,21 @@
+"""A generation's picture in lists (the queue page): its first candidate's thumbnail once it has one,
+else a thumbnail of what it was made from, made the first time it is asked for and kept beside it."""
+from __future__ import annotations
+
+from PIL import Image
+
+from .. import storage
+from ..imaging.formats import thumbnail
+from .generations import get_generation
+
+
+def generation_thumbnail(owner_id: str, generation_id: str) -> str:
+    """The stored path of the generation's thumbnail (a JPEG)."""
+    generation = get_generation(owner_id, generation_id)
+    if generation.images:
+        return generation.images[0].thumbnail_path
+    rel = storage.thumbnail(generation.source_path)
+    if not storage.exists(rel):
+        with Image.open(storage.resolve(generation.source_path)) as source:
+            storage.write_atomic(rel, thumbnail(source))
+    return rel
