@@ -21,12 +21,8 @@ from mockup.engines.base import (
     EngineError,
     GenerationRequest,
 )
-from mockup.engines.gemini import (
-    PRICE_PER_IMAGE_USD,
-    PRICE_PER_MILLION_INPUT_TOKENS_USD,
-    GeminiEngine,
-    closest_aspect_ratio,
-)
+from mockup.engines.gemini import GeminiEngine, closest_aspect_ratio
+from mockup.engines.pricing import PRICE_PER_IMAGE_USD, PRICE_PER_MILLION_INPUT_TOKENS_USD
 from mockup.engines.prompts import build_prompt
 from tests.fixtures_gemini import API_KEY
 from tests.gemini_server import USAGE, FakeGemini, slow

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Mapping
 
 import httpx2
@@ -32,15 +32,11 @@ from .base import (
 )
 from .. import telemetry
 from ..imaging.regions import MARK_COLOUR_NAME
+from . import pricing
 from .prompts import build_edit_prompt, build_prompt
 from .quota import CallQuota
 
 logger = logging.getLogger(__name__)
-
-# Cost estimate shown to users, from Google's published prices for gemini-3-pro-image:
-# an output image at 1K or 2K is billed as 1120 tokens at $120/M (about $0.134), input at $2/M tokens.
-PRICE_PER_IMAGE_USD = 0.134
-PRICE_PER_MILLION_INPUT_TOKENS_USD = 2.0
 
 # Retries (DESIGN.md section 5): 3 retries after the first call, 1 s base doubling up to 10 s, jitter.
 MAX_RETRIES = 3
@@ -156,11 +152,7 @@ class GeminiEngine:
         # garbage-collected closes its HTTP connections under the calls still using them.
         with self._client() as client, ThreadPoolExecutor(max_workers=count, thread_name_prefix="gemini") as pool:
             futures = [pool.submit(self._generate_one, client, contents, config) for _ in range(count)]
-            outcomes = [future.result() for future in futures]
-        usage = Usage()
-        for _, call_usage in outcomes:
-            usage.add(call_usage)
-        return GenerationResult(images=[image for image, _ in outcomes], usage=usage)
+            return _gathered(futures)
 
     def _client(self) -> genai.Client:
         """A client per request, so no HTTP connection outlives a request or crosses a worker fork.
@@ -212,6 +204,25 @@ class GeminiEngine:
         except (errors.APIError, httpx2.TransportError, ValueError) as exc:
             telemetry.gemini_call(_failed_call_outcome(exc))
             raise
+
+
+def _gathered(futures: list[Future]) -> GenerationResult:
+    """Every call's image and usage; if one failed, its error, carrying what the answered calls cost
+    (they are billed even though the request failed)."""
+    images, usage, failure = [], Usage(), None
+    for future in futures:
+        try:
+            image, call_usage = future.result()
+        except EngineError as error:
+            failure = failure or error
+            continue
+        images.append(image)
+        usage.add(call_usage)
+    if failure is not None:
+        failure.values = {"cost_usd": usage.cost_usd, "input_tokens": usage.input_tokens,
+                          "output_tokens": usage.output_tokens}
+        raise failure
+    return GenerationResult(images=images, usage=usage)
 
 
 def _contents(request: GenerationRequest) -> list[types.Part]:
@@ -352,8 +363,7 @@ def _usage(response: types.GenerateContentResponse) -> Usage:
     output_tokens = (
         (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0) if meta else 0
     )
-    cost = PRICE_PER_IMAGE_USD + input_tokens * PRICE_PER_MILLION_INPUT_TOKENS_USD / 1_000_000
-    return Usage(input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost)
+    return Usage(input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=pricing.call_cost(input_tokens))
 
 
 def _name(value: Any) -> str:

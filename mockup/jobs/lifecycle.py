@@ -116,12 +116,14 @@ def owned_by(table: JobTable, job_id: str, attempt: int):
     return (table.id == job_id, table.status == "running", table.attempts == attempt)
 
 
-def fail(table: JobTable, job_id: str, attempt: int, code: str, message: str) -> str:
-    """Mark the job failed if this attempt still owns it; SUPERSEDED if the reaper took it back."""
+def fail(table: JobTable, job_id: str, attempt: int, code: str, message: str, **values) -> str:
+    """Mark the job failed if this attempt still owns it (with `values`, such as what it cost so far);
+    SUPERSEDED if the reaper took it back."""
     db.session.rollback()
     owned = db.session.execute(
         update(table).where(*owned_by(table, job_id, attempt))
-        .values(status="failed", error_code=code, error_message=message, finished_at=utcnow(), lease_until=None)
+        .values(status="failed", error_code=code, error_message=message, finished_at=utcnow(), lease_until=None,
+                **values)
     ).rowcount == 1
     db.session.commit()
     return "failed" if owned else SUPERSEDED

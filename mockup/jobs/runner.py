@@ -32,7 +32,7 @@ def _deliver(table: JobTable, job_id: str) -> str | None:
             made = job_type.work(job)
     except JobFailed as error:
         log.warning("job %s failed: %s %s", job_id, error.message, error.detail)
-        return lifecycle.fail(table, job_id, attempt, error.code, error.message)
+        return lifecycle.fail(table, job_id, attempt, error.code, error.message, **error.values)
     except Exception:
         log.exception("job %s crashed", job_id)
         return lifecycle.fail(table, job_id, attempt, UNKNOWN, job_type.crashed)

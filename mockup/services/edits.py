@@ -18,7 +18,7 @@ from ..errors import N_, Invalid
 from ..extensions import db
 from ..imaging.regions import REGION_KEYS, mask_from_png
 from ..models import JOB_EDIT, Generation, Image as ImageRow, new_id, utcnow
-from . import uploads
+from . import budgets, uploads
 from .generations import PROMPT_MAX, ensure_room
 from .images import get_candidate, get_image
 
@@ -39,17 +39,20 @@ def submit_edit(owner_id: str, generation_id: str, image_id: str, prompt: str, *
         mask = None
     else:
         mask = mask_from_png(mask_png, (parent.width, parent.height))
+    # The engine is sent the image and its marked copy.
+    estimated = budgets.checked_estimate(owner_id, parent.generation.engine, input_images=2)
     ensure_room()
-    return _queue(parent, prompt, region, mask)
+    return _queue(parent, prompt, region, mask, estimated)
 
 
-def _queue(parent: ImageRow, prompt: str, region: Mapping[str, Any] | None, mask: Image.Image | None) -> Generation:
+def _queue(parent: ImageRow, prompt: str, region: Mapping[str, Any] | None, mask: Image.Image | None,
+           estimated_cost_usd: float) -> Generation:
     """Store the edit's inputs beside its future outputs, commit the row, then hand it to the runner."""
     source = parent.generation
     generation = Generation(
         id=new_id(), project_id=source.project_id, owner_id=source.owner_id, job_type=JOB_EDIT,
         mode=source.mode, engine=source.engine, prompt=prompt, parent_image_id=parent.id,
-        priority=PRIORITY_HIGH, lease_until=jobs.requeue_deadline(),
+        priority=PRIORITY_HIGH, lease_until=jobs.requeue_deadline(), estimated_cost_usd=estimated_cost_usd,
     )
     with storage.staged() as staging:
         generation.source_path = staging.write(_input_path(generation, "source"), storage.read(parent.path))
