@@ -35,3 +35,12 @@ def character_sent(mode: str, has_character: bool) -> bool:
 def input_images(mode: str, *, has_character: bool, has_texture: bool) -> int:
     """How many images a generation request sends: the source, the character, the texture."""
     return 1 + character_sent(mode, has_character) + has_texture
+
+
+def rates(engine: str) -> dict[str, float]:
+    """The parts of `estimate` for the generate form's script, which recomputes it as options change:
+    per call, a fixed part (the output image and the prompt) plus a part per input image."""
+    if engine not in PRICED_ENGINES:
+        return {"per_call": 0.0, "per_input_image": 0.0}
+    return {"per_call": call_cost(PROMPT_TOKENS),
+            "per_input_image": INPUT_IMAGE_TOKENS * PRICE_PER_MILLION_INPUT_TOKENS_USD / 1_000_000}

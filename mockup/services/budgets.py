@@ -2,6 +2,7 @@
 before anything is stored or queued (402 BUDGET_EXCEEDED)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from ..engines import pricing
@@ -32,3 +33,20 @@ def checked_estimate(user_id: str, engine: str, input_images: int, now: datetime
     estimated = pricing.estimate(engine, candidates=pricing.DEFAULT_CANDIDATES, input_images=input_images)
     ensure_within_budget(user_id, estimated, now)
     return estimated
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What the generate form shows before a request is sent."""
+
+    estimated_usd: float  # the default request: an IP change (source and character), DEFAULT_CANDIDATES
+    rates: dict[str, float]
+    candidates: int
+    left_usd: float | None  # what is left of the monthly budget; None without one
+
+
+def quote(user_id: str, engine: str, now: datetime | None = None) -> Quote:
+    budget = accounts.get_user(user_id).monthly_budget_usd
+    left = None if budget is None else max(budget - usage.spent(user_id, now), 0.0)
+    estimated = pricing.estimate(engine, candidates=pricing.DEFAULT_CANDIDATES, input_images=2)
+    return Quote(estimated, pricing.rates(engine), pricing.DEFAULT_CANDIDATES, left)

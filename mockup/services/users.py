@@ -71,7 +71,7 @@ def _budget(value: float | None) -> float | None:
             or not 0 <= value <= BUDGET_MAX_USD:
         message = N_("Enter a monthly budget in US dollars from 0 to 1,000,000, or none.")
         raise Invalid(message, fields={"monthly_budget_usd": message})
-    return round(float(value), 2)
+    return float(value)
 
 
 def invite(admin_id: str, email: str | None = None) -> Issued:

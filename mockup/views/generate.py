@@ -2,7 +2,7 @@
 self-refreshing status fragment, its input images, retrying, canceling and selecting a candidate."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import login_required
 
@@ -10,7 +10,7 @@ from ..extensions import limiter
 from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
 from ..http.files import send_stored, stored_type
 from ..models import utcnow
-from ..services import generations, history, image_jobs, projects
+from ..services import budgets, generations, history, image_jobs, projects
 from .common import owner_id, perform, render_form, run_form, uploaded
 
 bp = Blueprint("generate", __name__)
@@ -48,7 +48,8 @@ def new(project_id: str):
     ))
     if done:
         return redirect(url_for("generate.generation", generation_id=done.value.id), 303)
-    return render_form("generate/new.html", form, project=project)
+    return render_form("generate/new.html", form, project=project,
+                       quote=budgets.quote(owner_id(), current_app.config["MOCKUP_ENGINE"]))
 
 
 def _status_context(generation_id: str) -> dict:
