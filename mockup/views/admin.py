@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..extensions import login_manager
 from ..forms import AccountFlagsForm, BudgetForm, ButtonForm, CreateUserForm, InviteForm
 from ..services import accounts, usage, users
-from .common import owner_id, run_form
+from .common import owner_id, perform, run_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -58,21 +58,15 @@ def invite():
 @bp.post("/users/<user_id>")
 def update_user(user_id: str):
     form = AccountFlagsForm()
-    if run_form(form, lambda: users.update_user(owner_id(), user_id, **form.flags())):
-        flash(_("Account updated."), "success")
-    for message in form.form_errors:
-        flash(message, "error")
-    return redirect(url_for("admin.index"), 303)
+    return perform(form, lambda: users.update_user(owner_id(), user_id, **form.flags()),
+                   _("Account updated."), url_for("admin.index"))
 
 
 @bp.post("/users/<user_id>/budget")
 def set_budget(user_id: str):
     form = BudgetForm()
-    if run_form(form, lambda: users.update_user(owner_id(), user_id, monthly_budget_usd=form.budget())):
-        flash(_("Budget saved."), "success")
-    for message in form.form_errors or [m for errors in form.errors.values() for m in errors]:
-        flash(message, "error")
-    return redirect(url_for("admin.index"), 303)
+    return perform(form, lambda: users.update_user(owner_id(), user_id, monthly_budget_usd=form.budget()),
+                   _("Budget saved."), url_for("admin.index"))
 
 
 @bp.post("/users/<user_id>/reset")
