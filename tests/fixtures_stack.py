@@ -37,6 +37,7 @@ def stack_env(tmp_path, postgres_url, redis_url) -> dict[str, str]:
         "REDIS_URL": redis_url,
         "MOCKUP_ENGINE": "local",
         "GEMINI_API_KEY": "",
+        "REGISTRATION": "open",  # as in base_config: these tests sign up whoever they need
     }
 
 
