@@ -177,3 +177,18 @@ def test_the_generate_page_says_why_it_refused(gemini_app, lead, designer):
     assert "only $0.00 of your monthly budget of $0.00 is left" in response.get_data(as_text=True)
     with gemini_app.app_context():
         assert db.session.scalar(select(Generation.id)) is None
+
+
+def test_a_retried_generation_keeps_the_cost_of_its_failed_attempt(gemini_app, gemini_server, designer):
+    gemini_server.script(400)  # the first attempt: one call billed, one refused
+    generation = sketch(designer, project_of(designer)).get_json()["generation"]
+    run_job(gemini_app, generation["id"])
+    browser = gemini_app.test_client()
+    browser.post("/auth/login", data={"email": "designer@example.com", "password": PASSWORD})
+    assert browser.post(f"/generations/{generation['id']}/retry").status_code == 303
+    with gemini_app.app_context():
+        # While it waits again, it counts what it cost plus its estimate.
+        assert usage.spent(designer.user["id"]) == pytest.approx(ONE_CALL + SKETCH_ESTIMATE)
+    run_job(gemini_app, generation["id"])
+    retried = read_generation(designer, generation["id"])
+    assert retried["status"] == "succeeded" and retried["cost_usd"] == pytest.approx(3 * ONE_CALL)

@@ -5,6 +5,7 @@ the row that marks success."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from flask import current_app
 from PIL import Image
@@ -12,6 +13,7 @@ from PIL import Image
 from .. import storage
 from ..engines import get_engine
 from ..engines.base import EditRequest, Engine, GenerationRequest, GenerationResult
+from ..errors import JobFailed
 from ..extensions import db
 from ..imaging import regions
 from ..imaging.formats import encode, thumbnail
@@ -35,12 +37,13 @@ class Outputs:
 
 def make_mockup(generation: Generation) -> Outputs:
     """The job `generate-mockup`: the engine's candidates, cut out when a transparent background was asked."""
-    result = _engine(generation).generate(GenerationRequest(
+    request = GenerationRequest(
         mode=generation.mode, source=_load(generation.source_path), character=_load(generation.character_path),
         texture=_load(generation.texture_path), prompt=generation.prompt,
         preserve_structure=generation.preserve_structure,
         transparent_background=generation.transparent_background,
-    ))
+    )
+    result = _billed(generation, lambda: _engine(generation).generate(request))
     if generation.transparent_background:
         # The engine was asked for a plain background (no model returns alpha); cut the product out here.
         result.images = [cut_out(image) for image in result.images]
@@ -52,11 +55,26 @@ def make_edit(generation: Generation) -> Outputs:
     parent here, so no engine can change a pixel outside it (DESIGN.md section 6, "Partial edit")."""
     parent = _load(generation.source_path)
     mask = _edit_mask(generation.edit_region, parent.size)
-    result = _engine(generation).edit(EditRequest(
-        image=parent, mask=mask, marked=regions.mark_region(parent, mask), instruction=generation.prompt,
-    ))
+    request = EditRequest(image=parent, mask=mask, marked=regions.mark_region(parent, mask),
+                          instruction=generation.prompt)
+    result = _billed(generation, lambda: _engine(generation).edit(request))
     result.images = [regions.composite_edit(parent, image, mask) for image in result.images]
     return _outputs(generation, result)
+
+
+def _billed(generation: Generation, call: Callable[[], GenerationResult]) -> GenerationResult:
+    """The engine's answer; a failure carries what its answered calls cost on top of what earlier
+    attempts of this generation (a retry) already cost, so no billed call is forgotten."""
+    try:
+        return call()
+    except JobFailed as error:
+        if error.values:
+            error.values = _with_earlier_attempts(generation, error.values)
+        raise
+
+
+def _with_earlier_attempts(generation: Generation, usage: dict[str, object]) -> dict[str, object]:
+    return {name: getattr(generation, name) + value for name, value in usage.items()}
 
 
 def _engine(generation: Generation) -> Engine:
@@ -87,5 +105,5 @@ def _outputs(generation: Generation, result: GenerationResult) -> Outputs:
         )
         images.append((row, encode(image, "png"), thumbnail(image)))
     usage = result.usage
-    return Outputs(images, {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-                            "cost_usd": usage.cost_usd})
+    return Outputs(images, _with_earlier_attempts(generation, {
+        "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens, "cost_usd": usage.cost_usd}))

@@ -90,10 +90,10 @@ def month_usage(viewer_id: str, month: str | None = None, now: datetime | None =
 
 
 def spent(user_id: str, now: datetime | None = None) -> float:
-    """This month's cost of the user's generations; one still waiting or running counts at its estimate,
-    so queueing many at once cannot pass the budget."""
+    """This month's cost of the user's generations; one still waiting or running counts at its estimate
+    (on top of what earlier attempts cost), so queueing many at once cannot pass the budget."""
     cost = case((Generation.status.in_(FINISHED_STATUSES), Generation.cost_usd),
-                else_=Generation.estimated_cost_usd)
+                else_=Generation.cost_usd + Generation.estimated_cost_usd)
     total = db.session.scalar(
         select(func.coalesce(func.sum(cost), 0.0)).where(Generation.owner_id == user_id, *_in_month(month_of(None, now)))
     )
