@@ -12,6 +12,8 @@ from typing import Mapping, Sequence
 DEV_SECRET_KEY = "dev-only-not-secret"  # tests only (APP_ENV=testing); every other mode needs a key
 SAFE_ENVIRONMENTS = {"development", "testing"}
 LOG_FORMATS = {"json", "text"}
+# Who may create an account (the first account of an empty installation always may, and is an admin).
+REGISTRATION_MODES = ("invite", "open", "closed")
 SECRET_KEY_MIN_BYTES = 32
 # Example keys shipped in this repository that are long enough to pass the length check; anyone can read
 # them, so they sign nothing (tests/test_keys.py finds every SECRET_KEY value in the repository).
@@ -72,6 +74,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         # Product photos, sketches and characters smaller than this on their shorter side are refused:
         # the engines answer at about 1024 px, so a smaller input is blown up into a blurred mockup.
         "MIN_SOURCE_SIDE_PX": int(env.get("MIN_SOURCE_SIDE_PX", "512")),
+        "REGISTRATION": env.get("REGISTRATION", "invite").strip().lower(),
         # The Celery time limit of one job; its lease is far shorter and renewed by the heartbeat while it
         # runs, so a dead worker's job is taken over within about a minute and a slow live one never is.
         "JOB_TIMEOUT_S": int(env.get("JOB_TIMEOUT_S", "900")),
@@ -121,6 +124,9 @@ def check(config: Mapping) -> None:
     reads."""
     if config["LOG_FORMAT"] not in LOG_FORMATS:
         raise ConfigError(f"LOG_FORMAT must be one of {sorted(LOG_FORMATS)}, not {config['LOG_FORMAT']!r}.")
+    if config["REGISTRATION"] not in REGISTRATION_MODES:
+        raise ConfigError(f"REGISTRATION must be one of {', '.join(REGISTRATION_MODES)}, "
+                          f"not {config['REGISTRATION']!r}.")
     if not 0 < config["JOB_HEARTBEAT_S"] < config["JOB_LEASE_S"]:
         raise ConfigError(f"JOB_HEARTBEAT_S ({config['JOB_HEARTBEAT_S']}) must be positive and shorter than "
                           f"JOB_LEASE_S ({config['JOB_LEASE_S']}), or running jobs would lose their lease.")

@@ -112,7 +112,8 @@ def seed_accounts(app: Flask, count: int) -> list[dict]:
     with app.app_context():
         for number in range(count):
             email = f"designer{number}@example.com"
-            user = accounts.register(email, PASSWORD, f"Designer {number}")
+            # Made by the operator, as `flask users create` would: no invitation needed in any REGISTRATION mode.
+            user = accounts.register(email, PASSWORD, f"Designer {number}", by_admin=True)
             project = projects.create_project(user.id, f"Spring line {number}")
             character = characters.create_character(user.id, project.id, "Bunny", png_bytes((512, 512)))
             seeded.append({"email": email, "password": PASSWORD, "project_id": project.id,
@@ -123,7 +124,7 @@ def seed_accounts(app: Flask, count: int) -> list[dict]:
 def batch_designer(app: Flask) -> tuple[str, str]:
     """A designer and a project to submit jobs to directly; (user id, project id)."""
     with app.app_context():
-        user = accounts.register(f"batch{time.time_ns()}@example.com", PASSWORD, "Batch")
+        user = accounts.register(f"batch{time.time_ns()}@example.com", PASSWORD, "Batch", by_admin=True)
         return user.id, projects.create_project(user.id, "Batch").id
 
 

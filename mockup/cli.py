@@ -27,12 +27,13 @@ def _refusal_as_message() -> Iterator[None]:
 @users.command("create")
 @click.argument("email")
 @click.option("--name", default="", help="Display name (default: the part of the email before @).")
-@click.option("--admin", is_flag=True, help="Let this user see everyone's jobs.")
+@click.option("--admin", is_flag=True, help="Make this user an administrator (accounts, invitations, usage, "
+                                            "everyone's jobs). The first account always is one.")
 @click.password_option(help="Prompted for when not given.")
 def create_user(email: str, name: str, admin: bool, password: str) -> None:
-    """Create a user account."""
+    """Create a user account, whatever REGISTRATION says: whoever runs this command administers the server."""
     with _refusal_as_message():
-        user = accounts.register(email, password, name or email.split("@")[0], is_admin=admin)
+        user = accounts.register(email, password, name or email.split("@")[0], by_admin=True, is_admin=admin)
     click.echo(f"Created user {user.email} ({user.id}).")
 
 

@@ -45,6 +45,20 @@ class Unauthorized(ServiceError):
     status = 401
 
 
+class Forbidden(ServiceError):
+    """Signed in, but this account (its role, or not being an admin) may not do this."""
+
+    code = "FORBIDDEN"
+    status = 403
+
+
+class BudgetExceeded(ServiceError):
+    """The request would take the user past their monthly budget (fields: budget_usd, spent_usd)."""
+
+    code = "BUDGET_EXCEEDED"
+    status = 402
+
+
 class Invalid(ServiceError):
     code = "VALIDATION"
     status = 422

@@ -9,7 +9,7 @@ from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice, SelectField, StringField,
+    BooleanField, DecimalField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice, SelectField, StringField,
     TextAreaField,
 )
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
@@ -75,6 +75,7 @@ class RegisterForm(AppForm):
     confirm = PasswordField(_l("Repeat the password"), validators=[
         _required(), EqualTo("password", message=_l("The two passwords are not the same.")),
     ], render_kw={"autocomplete": "new-password"})
+    invite_code = HiddenField()
 
 
 class LanguageForm(AppForm):
@@ -93,9 +94,57 @@ class PasswordForm(AppForm):
     ], render_kw={"autocomplete": "new-password"})
 
 
+class ResetPasswordForm(AppForm):
+    """A new password set with an admin's one-use link."""
+
+    new_password = PasswordField(_l("New password"), validators=[_required(), valid_password],
+                                 description=_l("8 to 64 characters."), render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat the new password"), validators=[
+        _required(), EqualTo("new_password", message=_l("The two passwords are not the same.")),
+    ], render_kw={"autocomplete": "new-password"})
+
+
 class DeleteAccountForm(AppForm):
     password = PasswordField(_l("Your password"), validators=[_required()],
                              render_kw={"autocomplete": "current-password"})
+
+
+# --- administration ---------------------------------------------------------------------------------------
+
+class CreateUserForm(AppForm):
+    email = EmailField(_l("Email"), validators=[_required(), Length(max=254)])
+    name = _name_field(_l("Name"))
+    password = PasswordField(_l("Password"), validators=[_required(), valid_password],
+                             description=_l("8 to 64 characters."), render_kw={"autocomplete": "new-password"})
+    is_admin = BooleanField(_l("Administrator"))
+
+
+class InviteForm(AppForm):
+    email = EmailField(_l("Email (optional: only this address may use the link)"), validators=[
+        Optional(), Length(max=254),
+    ])
+
+
+class AccountFlagsForm(AppForm):
+    """Make or unmake an admin, disable or enable: one of the two hidden fields says which, as true/false."""
+
+    is_admin = HiddenField()
+    disabled = HiddenField()
+
+    @staticmethod
+    def _flag(field) -> bool | None:
+        return {"true": True, "false": False}.get((field.data or "").lower())
+
+    def flags(self) -> dict[str, bool | None]:
+        return {"is_admin": self._flag(self.is_admin), "disabled": self._flag(self.disabled)}
+
+
+class BudgetForm(AppForm):
+    monthly_budget_usd = DecimalField(_l("Monthly budget (USD)"), places=2, validators=[Optional()],
+                                      description=_l("Empty for no limit."))
+
+    def budget(self) -> float | None:
+        return None if self.monthly_budget_usd.data is None else float(self.monthly_budget_usd.data)
 
 
 # --- projects and characters ------------------------------------------------------------------------------

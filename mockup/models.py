@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from .extensions import db
@@ -48,6 +48,10 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(60))
     locale: Mapped[Optional[str]] = mapped_column(String(10))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A disabled account cannot sign in, and every sign-in it had stops working (services/accounts.py).
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # What the user's generations may cost in a calendar month (UTC); None is no limit (services/budgets.py).
+    monthly_budget_usd: Mapped[Optional[float]] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     projects: Mapped[list["Project"]] = relationship(back_populates="owner", cascade="all, delete-orphan")
@@ -167,6 +171,8 @@ class Generation(JobState, db.Model):
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    # Known before it runs (engines/pricing.py); counts against the budget until cost_usd replaces it.
+    estimated_cost_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -281,3 +287,32 @@ class RefreshToken(db.Model):
 
     # The ORM deletes them with the user: SQLite does not enforce ON DELETE CASCADE unless asked to.
     user: Mapped[User] = relationship(backref=backref("refresh_tokens", cascade="all, delete-orphan"))
+
+
+class Invitation(db.Model):
+    """A one-use link that lets one person register while REGISTRATION=invite. Only the SHA-256 of its
+    code is kept, so a copy of the database lets nobody in."""
+
+    __tablename__ = "invitations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[Optional[str]] = mapped_column(String(254))  # when set, only this address may use it
+    created_by_id: Mapped[Optional[str]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    used_by_id: Mapped[Optional[str]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class PasswordReset(db.Model):
+    """A one-use link an admin issues so that a user can set a new password; hashed like invitations."""
+
+    __tablename__ = "password_resets"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(backref=backref("password_resets", cascade="all, delete-orphan"))

@@ -62,6 +62,8 @@ def base_config(folder: Path) -> dict:
         "EMBEDDED_RUNNER_AUTOSTART": False,
         "BCRYPT_COST": 4,
         "MOCKUP_ENGINE": "local",
+        # The suite registers users freely; the default `invite` mode is tested in tests/test_registration.py.
+        "REGISTRATION": "open",
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         # The tests' pictures are small, to stay fast; tests/test_workflow.py checks the real minimum.

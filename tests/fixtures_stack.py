@@ -38,6 +38,7 @@ def stack_env(tmp_path, postgres_url, redis_url) -> dict[str, str]:
         "MOCKUP_ENGINE": "local",
         "GEMINI_API_KEY": "",
         "MIN_SOURCE_SIDE_PX": "1",  # as in base_config: the tests' pictures are small
+        "REGISTRATION": "open",  # as in base_config: these tests sign up whoever they need
     }
 
 

@@ -16,9 +16,10 @@ from .factories import create_character, create_project, finished_generation
 from .studio import location, upload
 
 HTML_BLUEPRINTS = {"auth", "account", "projects", "characters", "generate", "images", "history", "queue", "kept"}
-# Routes outside the HTML side, each covered by its own tests.
-ELSEWHERE = {"api", "system", "metrics", "static"}
-PUBLIC = {"auth.login", "auth.register"}
+# Routes outside the HTML side, each covered by its own tests (admin: tests/test_admin.py, where every
+# admin route sends to the login page without a sign-in and answers 403 to a signed-in non-admin).
+ELSEWHERE = {"api", "system", "metrics", "static", "admin"}
+PUBLIC = {"auth.login", "auth.register", "auth.reset_password"}
 METHODS = ("GET", "POST")
 
 
@@ -83,7 +84,7 @@ def victim(app, client, auth):
     return {
         "project_id": project_id, "character_id": character_id, "generation_id": generation_id,
         "image_id": image_id, "entry_id": entry_id, "kind": "source", "variant": "2k", "version": "original",
-        "other_image_id": other_image_id, "staged_id": staged_id,
+        "other_image_id": other_image_id, "staged_id": staged_id, "code": "0" * 43,
     }
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import event, select
 from mockup import create_app
 from mockup.extensions import db
 from mockup.models import Generation, User
-from mockup.services import edits, history, image_jobs, images, staging, tokens
+from mockup.services import edits, history, image_jobs, images, staging, tokens, users
 
 from .conftest import AuthActions, base_config, drop_database, files_under, png_bytes, recreate_database
 from .fixtures_stack import ROOT
@@ -76,8 +76,8 @@ def two_installations(request, tmp_path) -> Iterator[tuple[Flask, Flask]]:
 def fill(app: Flask) -> None:
     """A user's work touching every table: a sign-in of each kind, a project with a character, a
     finished generation, an edit of one of its images (which closes the generations-images cycle), the
-    edit's results, a history entry, a queued upscale, a deleted image's tombstone and an upload kept
-    for a form."""
+    edit's results, a history entry, a queued upscale, a deleted image's tombstone, an upload kept
+    for a form and (the user is the installation's admin) an invitation and a password-reset link."""
     client = app.test_client()
     AuthActions(client).register()
     project_id = create_project(client)
@@ -92,6 +92,8 @@ def fill(app: Flask) -> None:
         image_jobs.request_upscale_in_background(owner, image_id)
         images.delete_image(owner, other_id)
         staging.keep(owner, png_bytes((90, 90)), "kept.png")
+        users.invite(owner, "colleague@example.com")
+        users.issue_password_reset(owner, owner)
         db.session.remove()
     assert run_job(app, edit_id) == "succeeded"
 

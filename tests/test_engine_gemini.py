@@ -22,13 +22,11 @@ from mockup.engines.base import (
     EngineError,
     GenerationRequest,
 )
-from mockup.engines.gemini import (
+from mockup.engines.gemini import SAID_MAX_CHARS, GeminiEngine, closest_aspect_ratio
+from mockup.engines.pricing import (
     PRICE_PER_IMAGE_USD,
     PRICE_PER_MILLION_INPUT_TOKENS_USD,
     PRICE_PER_MILLION_TEXT_OUTPUT_TOKENS_USD,
-    SAID_MAX_CHARS,
-    GeminiEngine,
-    closest_aspect_ratio,
 )
 from mockup.engines.prompts import build_prompt
 from mockup.imaging.backdrop import contrasting_backdrop

@@ -6,7 +6,7 @@ import html
 
 import pytest
 
-from mockup.engines.gemini import (
+from mockup.engines.pricing import (
     PRICE_PER_IMAGE_USD,
     PRICE_PER_MILLION_INPUT_TOKENS_USD,
     PRICE_PER_MILLION_TEXT_OUTPUT_TOKENS_USD,

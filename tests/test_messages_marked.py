@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # What the HTML pages show; the API-only tokens service and the engines' details stay English.
 SOURCES = [
     *(ROOT / "mockup" / "services" / f"{name}.py"
-      for name in ("accounts", "projects", "characters", "generations", "images", "history", "uploads", "edits")),
+      for name in ("accounts", "projects", "characters", "generations", "images", "history", "uploads", "edits",
+                   "users", "usage", "budgets")),
     *(ROOT / "mockup" / "imaging" / f"{name}.py" for name in ("intake", "regions", "formats", "upscale")),
 ]
 

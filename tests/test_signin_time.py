@@ -66,3 +66,19 @@ def test_the_dummy_hash_is_made_once_per_cost(app, monkeypatch):
         for _ in range(3):
             accounts.authenticate("nobody@example.com", "wrong password")
     assert len(made) <= 1  # none when an earlier test made the dummy of this cost already
+
+
+def test_a_disabled_account_costs_the_same_one_check(app, app_config, client, checks):
+    """A disabled account is refused after the same single check, right password or wrong."""
+    cost = app_config["BCRYPT_COST"]
+    with app.app_context():
+        accounts.register("admin@example.com", PASSWORD, "Admin")
+        gone = accounts.register("gone@example.com", PASSWORD, "Gone")
+        gone.disabled = True
+        accounts.db.session.commit()
+    checks.clear()
+    api = ApiClient(client)
+    for password in (PASSWORD, "wrong password"):
+        assert client.post("/auth/login", data={"email": "gone@example.com", "password": password}).status_code in (401, 422)
+        assert api.post("/api/auth/login", json={"email": "gone@example.com", "password": password}).status_code == 401
+    assert checks == [cost] * 4

@@ -12,6 +12,8 @@ from .studio import generate
 
 
 def test_lists_your_jobs_with_position_and_cancel(app, client, auth):
+    auth.register(email="lead@example.com", name="Lead")  # the first account of an installation is its admin
+    auth.logout()
     auth.register()
     project_id = create_project(client)
     character_id = create_character(client, project_id)

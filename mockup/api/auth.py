@@ -17,7 +17,8 @@ TOKEN_TYPE = "Bearer"
 @bp.post("/auth/register")
 def register() -> ResponseReturnValue:
     body = json_object()
-    user = accounts.register(text(body, "email"), text(body, "password"), text(body, "name"))
+    user = accounts.register(text(body, "email"), text(body, "password"), text(body, "name"),
+                             invite_code=text(body, "invite_code", required=False))
     return jsonify(user=serializers.user(user)), 201
 
 

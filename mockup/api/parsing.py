@@ -69,3 +69,23 @@ def upload(name: str) -> bytes | None:
         return None
     data = file.read()
     return data if data or file.filename else None
+
+
+def boolean(data: Mapping[str, Any], name: str) -> bool | None:
+    """An optional JSON true/false field; None when absent."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise Invalid(f"The field '{name}' must be true or false.", fields={name: "Use true or false."})
+    return value
+
+
+def number_or_null(data: Mapping[str, Any], name: str, absent: Any) -> Any:
+    """An optional JSON number field that may be null; `absent` when the field is not sent at all."""
+    if name not in data:
+        return absent
+    value = data[name]
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise Invalid(f"The field '{name}' must be a number or null.", fields={name: "Use a number or null."})
+    return value

@@ -11,7 +11,7 @@ from typing import Any
 from flask import url_for
 
 from ..models import Character, Generation, HistoryEntry, Image, Project, User
-from ..services import generations, projects
+from ..services import generations, projects, usage, users
 
 Json = dict[str, Any]
 
@@ -23,7 +23,21 @@ def timestamp(value: datetime | None) -> str | None:
 
 
 def user(row: User) -> Json:
-    return {"id": row.id, "email": row.email, "name": row.name, "created_at": timestamp(row.created_at)}
+    return {"id": row.id, "email": row.email, "name": row.name, "created_at": timestamp(row.created_at),
+            "is_admin": row.is_admin, "disabled": row.disabled}
+
+
+def invite(issued: users.Issued) -> Json:
+    return {"code": issued.code, "url": url_for("auth.register", invite=issued.code, _external=True),
+            "email": issued.email, "expires_at": timestamp(issued.expires_at)}
+
+
+def month_usage(found: usage.MonthUsage) -> Json:
+    return {
+        "month": found.month.label, "total_cost_usd": found.total_cost_usd, "budget_usd": found.budget_usd,
+        "items": [{"user": user(row.user), "project_id": row.project_id, "generations": row.generations,
+                   "images": row.images, "cost_usd": row.cost_usd} for row in found.rows],
+    }
 
 
 def project(row: Project, image_count: int | None = None) -> Json:
@@ -82,6 +96,7 @@ def generation(row: Generation) -> Json:
         "images": [image(item) for item in row.images],
         "created_at": timestamp(row.created_at), "started_at": timestamp(row.started_at),
         "finished_at": timestamp(row.finished_at), "queue_position": generations.queue_position(row),
+        "estimated_cost_usd": row.estimated_cost_usd, "cost_usd": row.cost_usd,
     }
 
 

@@ -33,17 +33,11 @@ from .base import (
 from .. import telemetry
 from ..imaging.backdrop import MID_GREY, contrasting_backdrop
 from ..imaging.regions import MARK_COLOUR_NAME
+from . import pricing
 from .prompts import build_edit_prompt, build_prompt
 from .quota import CallQuota
 
 logger = logging.getLogger(__name__)
-
-# Cost estimate shown to users, from Google's published prices for gemini-3-pro-image:
-# an output image at 1K or 2K is billed as 1120 tokens at $120/M (about $0.134), input at $2/M tokens.
-PRICE_PER_IMAGE_USD = 0.134
-PRICE_PER_MILLION_INPUT_TOKENS_USD = 2.0
-# An answer without an image is billed by its tokens: text and thinking output at $12/M.
-PRICE_PER_MILLION_TEXT_OUTPUT_TOKENS_USD = 12.0
 
 # Retries (DESIGN.md section 5): 3 retries after the first call, 1 s base doubling up to 10 s, jitter.
 MAX_RETRIES = 3
@@ -421,8 +415,7 @@ def _usage(response: types.GenerateContentResponse) -> Usage:
         (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0) if meta else 0
     )
     drew = bool(response.candidates) and _last_image_bytes(response.candidates[0]) is not None
-    output_cost = PRICE_PER_IMAGE_USD if drew else output_tokens * PRICE_PER_MILLION_TEXT_OUTPUT_TOKENS_USD / 1e6
-    cost = output_cost + input_tokens * PRICE_PER_MILLION_INPUT_TOKENS_USD / 1_000_000
+    cost = pricing.call_cost(input_tokens) if drew else pricing.text_call_cost(input_tokens, output_tokens)
     return Usage(input_tokens=input_tokens, output_tokens=output_tokens, cost_usd=cost)
 
 

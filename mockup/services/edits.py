@@ -18,7 +18,7 @@ from ..errors import N_, Invalid
 from ..extensions import db
 from ..imaging.regions import REGION_KEYS, mask_from_png
 from ..models import JOB_EDIT, Generation, Image as ImageRow, new_id, utcnow
-from . import submissions, uploads
+from . import budgets, submissions, uploads
 from .generations import PROMPT_MAX, ensure_room
 from .images import get_candidate, get_image
 
@@ -43,19 +43,23 @@ def submit_edit(owner_id: str, generation_id: str, image_id: str, prompt: str, *
         mask = None
     else:
         mask = mask_from_png(mask_png, (parent.width, parent.height))
+    # The engine is sent the image and its marked copy.
+    estimated = budgets.checked_estimate(owner_id, parent.generation.engine, input_images=2)
     ensure_room()
-    return _queue(parent, prompt, region, mask, submissions.checked(submission))
+    return _queue(parent, prompt, region, mask, submission=submissions.checked(submission),
+                  estimated_cost_usd=estimated)
 
 
 def _queue(parent: ImageRow, prompt: str, region: Mapping[str, Any] | None, mask: Image.Image | None,
-           submission: str | None) -> Generation:
-    """Store the edit's inputs beside its future outputs, commit the row, then hand it to the runner; the
-    edit the same form made already when another request sent it at the same moment."""
+           **columns: Any) -> Generation:
+    """Store the edit's inputs beside its future outputs, commit the row (with `columns`: the form's
+    one-time token, the estimated cost), then hand it to the runner; the edit the same form made
+    already when another request sent it at the same moment."""
     source = parent.generation
     generation = Generation(
         id=new_id(), project_id=source.project_id, owner_id=source.owner_id, job_type=JOB_EDIT,
         mode=source.mode, engine=source.engine, prompt=prompt, parent_image_id=parent.id,
-        priority=PRIORITY_HIGH, lease_until=jobs.requeue_deadline(), submission=submission,
+        priority=PRIORITY_HIGH, lease_until=jobs.requeue_deadline(), **columns,
     )
     try:
         with storage.staged() as staging:

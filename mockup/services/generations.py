@@ -8,12 +8,13 @@ from PIL import Image
 from sqlalchemy import and_, func, or_, select, update
 
 from .. import jobs, storage
+from ..engines import pricing
 from ..engines.base import Mode
 from ..errors import N_, Conflict, Invalid, NotFound, QueueFull
 from ..jobs import PRIORITY_NORMAL
 from ..extensions import db
 from ..models import GENERATION_STATUSES, Character, Generation, Project, new_id, utcnow
-from . import submissions, uploads
+from . import budgets, submissions, uploads
 from .characters import get_character
 from .projects import get_project
 
@@ -71,7 +72,8 @@ def ensure_room() -> None:
         raise QueueFull(N_("The queue is full right now. Please try again in a minute."))
 
 
-def _validate(mode: str, prompt: str, character_id: str | None, character_image: bytes | None) -> None:
+def _validate(mode: str, prompt: str, character_id: str | None, character_image: bytes | None) -> str:
+    """The prompt, once the request's fields are known to be acceptable."""
     fields = {}
     if mode not in MODES:
         fields["mode"] = N_("Choose ip-change or sketch-to-real.")
@@ -81,6 +83,7 @@ def _validate(mode: str, prompt: str, character_id: str | None, character_image:
         fields["character_id"] = N_("Choose a registered character or upload one for this run.")
     if fields:
         raise Invalid(N_("Please correct the highlighted fields."), fields=fields)
+    return prompt
 
 
 def submit_generation(
@@ -103,8 +106,7 @@ def submit_generation(
     project = get_project(owner_id, project_id)
     if (made := submissions.made_by(owner_id, submission)) is not None:
         return made
-    prompt = (prompt or "").strip()
-    _validate(mode, prompt, character_id, character_image)
+    prompt = _validate(mode, (prompt or "").strip(), character_id, character_image)
     character = get_character(owner_id, character_id) if character_id and not character_image else None
     if character is not None and character.project_id != project.id:
         raise NotFound(N_("This character does not exist."))
@@ -112,13 +114,14 @@ def submit_generation(
                      uploads.decode_input(character_image, "character_image", required=False),
                      uploads.decode(texture_image, "texture_image", required=False),
                      character if mode == "ip-change" else None)
+    engine = current_app.config["MOCKUP_ENGINE"]
+    estimated = budgets.checked_estimate(owner_id, engine, inputs.image_count(mode))
     ensure_room()
     generation = Generation(
-        id=new_id(), project_id=project.id, owner_id=owner_id, mode=mode,
-        engine=current_app.config["MOCKUP_ENGINE"], prompt=prompt, preserve_structure=preserve_structure,
-        transparent_background=transparent_background, priority=priority, lease_until=jobs.requeue_deadline(),
-        character_id=character.id if character else None, submission=submission,
-    )
+        id=new_id(), project_id=project.id, owner_id=owner_id, mode=mode, engine=engine, prompt=prompt,
+        preserve_structure=preserve_structure, transparent_background=transparent_background, priority=priority,
+        lease_until=jobs.requeue_deadline(), character_id=character.id if character else None,
+        estimated_cost_usd=estimated, submission=submission)
     return _queue(project, generation, inputs)
 
 
@@ -146,6 +149,11 @@ class _Inputs:
     texture: Image.Image | None
     character: Character | None
 
+    def image_count(self, mode: str) -> int:
+        """How many images the engine is sent (what the input side of the cost depends on)."""
+        return pricing.input_images(mode, has_character=self.uploaded_character is not None or self.character is not None,
+                                    has_texture=self.texture is not None)
+
 
 def _store_inputs(staging: storage.Staging, generation: Generation, inputs: _Inputs) -> None:
     owner_id, project_id = generation.owner_id, generation.project_id
@@ -166,6 +174,7 @@ def retry_generation(owner_id: str, generation_id: str) -> Generation:
     generation = get_generation(owner_id, generation_id)
     if generation.status not in ("failed", "canceled"):
         raise Conflict(N_("Only a failed or canceled generation can be tried again."))
+    budgets.ensure_within_budget(owner_id, generation.estimated_cost_usd)
     ensure_room()
     generation.queue_again(jobs.requeue_deadline())
     db.session.commit()

@@ -7,9 +7,7 @@ primary-key lookup per request, which loading the user needs anyway.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,7 +18,7 @@ from sqlalchemy import or_, select, update
 from ..errors import N_, Unauthorized
 from ..extensions import db
 from ..models import RefreshToken, User, utcnow
-from . import accounts
+from . import accounts, links
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=7)
@@ -49,10 +47,6 @@ class Bearer:
     sign_in_id: str
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 def _signing_key() -> bytes:
     """A key of its own derived from SECRET_KEY, so tokens and session cookies never share a key."""
     return hmac.new(current_app.config["SECRET_KEY"].encode("utf-8"), b"mockup api access token", "sha256").digest()
@@ -70,8 +64,8 @@ def login(email: str, password: str) -> SignIn:
     user = accounts.authenticate(email, password)
     if user is None:
         raise Unauthorized(N_("The email or password is not correct."))
-    secret = secrets.token_urlsafe(32)
-    row = RefreshToken(user_id=user.id, token_hash=_hash(secret), expires_at=utcnow() + REFRESH_TTL)
+    secret = links.new_code()
+    row = RefreshToken(user_id=user.id, token_hash=links.digest(secret), expires_at=utcnow() + REFRESH_TTL)
     db.session.add(row)
     db.session.commit()
     return SignIn(_access_token(user.id, row.id), secret, user)
@@ -79,9 +73,9 @@ def login(email: str, password: str) -> SignIn:
 
 def refresh(refresh_token: str) -> AccessToken:
     """A new access token for a live refresh token (the refresh token itself stays the same)."""
-    row = db.session.scalar(select(RefreshToken).where(
-        RefreshToken.token_hash == _hash(refresh_token or ""),
-        RefreshToken.revoked_at.is_(None), RefreshToken.expires_at > utcnow(),
+    row = db.session.scalar(select(RefreshToken).join(User).where(
+        RefreshToken.token_hash == links.digest(refresh_token or ""),
+        RefreshToken.revoked_at.is_(None), RefreshToken.expires_at > utcnow(), User.disabled.is_(False),
     ))
     if row is None:
         raise Unauthorized("This refresh token is not valid any more. Please log in again.")
@@ -100,7 +94,8 @@ def bearer(access_token: str) -> Bearer:
     except jwt.InvalidTokenError:
         raise Unauthorized("The access token is not valid.") from None
     row = db.session.get(RefreshToken, claims["sid"]) if claims.get("typ") == ACCESS_TYPE else None
-    if row is None or row.revoked_at is not None or row.user_id != claims["sub"]:
+    # A disabled user's tokens stop here on the next request, even before their sign-ins are revoked.
+    if row is None or row.revoked_at is not None or row.user_id != claims["sub"] or row.user.disabled:
         raise Unauthorized("This sign-in has ended. Please log in again.")
     return Bearer(row.user, row.id)
 
@@ -111,7 +106,7 @@ def logout(user_id: str, sign_in_id: str | None, refresh_token: str | None = Non
     if sign_in_id:
         which.append(RefreshToken.id == sign_in_id)
     if refresh_token:
-        which.append(RefreshToken.token_hash == _hash(refresh_token))
+        which.append(RefreshToken.token_hash == links.digest(refresh_token))
     if not which:
         return
     db.session.execute(

@@ -2,7 +2,7 @@
 self-refreshing status fragment, its input images, retrying, canceling and selecting a candidate."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import login_required
 
@@ -11,7 +11,7 @@ from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
 from ..http.files import send_stored, stored_type
 from ..models import utcnow
 from ..imaging.formats import MIME_TYPES
-from ..services import estimates, generations, history, image_jobs, projects, submissions, thumbnails
+from ..services import budgets, estimates, generations, history, image_jobs, projects, submissions, thumbnails
 from .common import owner_id, perform, render_form, run_form, uploaded
 from .gone import watch
 from .kept import KeptUploads
@@ -58,7 +58,8 @@ def new(project_id: str):
     kept.settle(done)
     if done:
         return redirect(url_for("generate.generation", generation_id=done.value.id), 303)
-    return render_form("generate/new.html", form, project=project, kept=kept.shown)
+    return render_form("generate/new.html", form, project=project, kept=kept.shown,
+                       quote=budgets.quote(owner_id(), current_app.config["MOCKUP_ENGINE"]))
 
 
 def _status_context(generation_id: str) -> dict:
