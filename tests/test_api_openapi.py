@@ -63,11 +63,13 @@ def contract_objects(text: str) -> dict[str, set[str]]:
 
 
 def contract_additions(text: str) -> dict[str, set[str]]:
-    """The keys the second release adds: for each "`name` gains `"key"`..." line, its backquoted keys."""
-    additions: dict[str, set[str]] = {}
-    for name, rest in re.findall(r"^- `(\w+)` gains (.*)$", text, re.MULTILINE):
-        additions.setdefault(name, set()).update(re.findall(r'`"(\w+)"', rest))
-    return additions
+    """The keys the second release's additions say an object gains ("`user` gains `"is_admin"` ..."),
+    over however many lines the sentence runs."""
+    additions = text.split("## Additions of the second release", 1)[1]
+    gains: dict[str, set[str]] = {}
+    for match in re.finditer(r"`(\w+)` gains (.*?)(?=\n- |\n\n|\Z)", additions, re.DOTALL):
+        gains.setdefault(match.group(1), set()).update(re.findall(r'"(\w+)"', match.group(2)))
+    return gains
 
 
 def test_the_repository_carries_the_contract_page_unchanged():

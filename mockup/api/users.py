@@ -1,11 +1,11 @@
 """/api/users, /api/invites, /api/usage: accounts for admins, and what the month cost."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from ..services import usage, users
-from . import serializers
+from . import contract, serializers
 from .blueprint import bp
 from .parsing import boolean, json_object, number_or_null, text
 from .security import login_required, owner_id
@@ -47,4 +47,4 @@ def create_invite() -> ResponseReturnValue:
 @bp.get("/usage")
 @login_required
 def month_usage() -> ResponseReturnValue:
-    return jsonify(serializers.month_usage(usage.month_usage(owner_id(), request.args.get("month"))))
+    return jsonify(serializers.month_usage(usage.month_usage(owner_id(), contract.query("month"))))
