@@ -45,6 +45,16 @@ class Unauthorized(ServiceError):
     status = 401
 
 
+class Forbidden(ServiceError):
+    """Signed in and a member of the project, but this role may not do this (shared/API.md)."""
+
+    code = "FORBIDDEN"
+    status = 403
+
+    def __init__(self, message: str = N_("Your role in this project does not allow this."), **kwargs):
+        super().__init__(message, **kwargs)
+
+
 class Invalid(ServiceError):
     code = "VALIDATION"
     status = 422

@@ -16,8 +16,8 @@ from .conftest import png_bytes
 
 PASSWORD = "correct horse"
 
-# shared/API.md, "Objects": the exact key set of each object.
-SHAPES = {
+# shared/API.md, "Objects": the exact key set of each object in the first release.
+FIRST_RELEASE_SHAPES = {
     "user": {"id", "email", "name", "created_at"},
     "project": {"id", "name", "description", "created_at", "updated_at", "image_count"},
     "character": {"id", "project_id", "name", "image_url", "thumbnail_url", "created_at"},
@@ -28,7 +28,15 @@ SHAPES = {
                    "finished_at", "queue_position"},
     "history": {"id", "project_id", "image", "note", "created_at"},
 }
-NESTED = {"generation": {"images": "image"}, "history": {"image": "image"}}
+# shared/API.md, "Additions of the second release": the keys each object gains, and its new objects.
+SECOND_RELEASE_KEYS = {"project": {"owner", "role"}, "image": {"review", "comment_count"}}
+SHAPES = {
+    **{kind: keys | SECOND_RELEASE_KEYS.get(kind, set()) for kind, keys in FIRST_RELEASE_SHAPES.items()},
+    "member": {"user", "role", "added_at"},
+    "comment": {"id", "image_id", "author", "body", "region", "created_at"},
+}
+NESTED = {"generation": {"images": "image"}, "history": {"image": "image"}, "project": {"owner": "user"},
+          "member": {"user": "user"}, "comment": {"author": "user"}}
 
 
 def assert_shape(value: dict, kind: str) -> None:

@@ -13,7 +13,8 @@ from ..errors import N_, Conflict, Invalid, NotFound, QueueFull
 from ..jobs import PRIORITY_NORMAL
 from ..extensions import db
 from ..models import GENERATION_STATUSES, Character, Generation, new_id, utcnow
-from . import uploads
+from . import access, uploads
+from .access import Permission
 from .characters import get_character
 from .projects import get_project
 
@@ -21,19 +22,18 @@ MODES: tuple[Mode, ...] = ("ip-change", "sketch-to-real")
 PROMPT_MAX = 2000
 
 
-def get_generation(owner_id: str, generation_id: str) -> Generation:
-    generation = db.session.scalar(
-        select(Generation).where(Generation.id == generation_id, Generation.owner_id == owner_id)
-    )
-    if generation is None:
-        raise NotFound(N_("This generation does not exist."))
+def get_generation(user_id: str, generation_id: str, needs: Permission = Permission.VIEW) -> Generation:
+    """A generation of a project the user is in; a member's generations belong to the whole project."""
+    generation = db.session.get(Generation, generation_id)
+    access.check(user_id, generation.project if generation else None, needs, N_("This generation does not exist."))
     return generation
 
 
-def recent_generations(owner_id: str, project_id: str, limit: int = 20) -> list[Generation]:
-    get_project(owner_id, project_id)
+def recent_generations(user_id: str, project_id: str, limit: int = 20) -> list[Generation]:
+    """The project's latest generations, whoever of its members made them."""
+    get_project(user_id, project_id)
     return list(db.session.scalars(
-        select(Generation).where(Generation.project_id == project_id, Generation.owner_id == owner_id)
+        select(Generation).where(Generation.project_id == project_id)
         .order_by(Generation.created_at.desc()).limit(limit)
     ))
 
@@ -98,7 +98,7 @@ def submit_generation(
     priority: int = PRIORITY_NORMAL,
 ) -> Generation:
     """Validate and store the inputs, queue the job, and return the queued generation."""
-    project = get_project(owner_id, project_id)
+    project = get_project(owner_id, project_id, Permission.EDIT)
     prompt = (prompt or "").strip()
     _validate(mode, prompt, character_id, character_image)
     character = get_character(owner_id, character_id) if character_id and not character_image else None
@@ -148,9 +148,9 @@ def _store_inputs(staging: storage.Staging, generation: Generation, inputs: _Inp
         generation.texture_path = uploads.store_source(staging, owner_id, project_id, inputs.texture)
 
 
-def retry_generation(owner_id: str, generation_id: str) -> Generation:
+def retry_generation(user_id: str, generation_id: str) -> Generation:
     """Queue a failed or canceled generation again with the same inputs."""
-    generation = get_generation(owner_id, generation_id)
+    generation = get_generation(user_id, generation_id, Permission.EDIT)
     if generation.status not in ("failed", "canceled"):
         raise Conflict(N_("Only a failed or canceled generation can be tried again."))
     ensure_room()
@@ -160,8 +160,8 @@ def retry_generation(owner_id: str, generation_id: str) -> Generation:
     return generation
 
 
-def cancel_generation(owner_id: str, generation_id: str) -> Generation:
-    generation = get_generation(owner_id, generation_id)
+def cancel_generation(user_id: str, generation_id: str) -> Generation:
+    generation = get_generation(user_id, generation_id, Permission.EDIT)
     # Conditional, so a worker claiming the job at the same moment wins cleanly.
     canceled = db.session.execute(
         update(Generation).where(Generation.id == generation.id, Generation.status == "queued")

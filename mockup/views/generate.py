@@ -11,6 +11,7 @@ from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
 from ..http.files import send_stored, stored_type
 from ..models import utcnow
 from ..services import generations, history, image_jobs, projects
+from ..services.access import Permission
 from .common import owner_id, perform, render_form, run_form, uploaded
 
 bp = Blueprint("generate", __name__)
@@ -37,7 +38,7 @@ def engine_error(code: str | None) -> str:
 @bp.route("/projects/<project_id>/generate", methods=["GET", "POST"])
 @login_required
 def new(project_id: str):
-    project = projects.get_project(owner_id(), project_id)
+    project = projects.get_project(owner_id(), project_id, Permission.EDIT)
     form = GenerateForm().offer_characters(project.characters)
     done = run_form(form, lambda: generations.submit_generation(
         owner_id(), project_id, mode=form.mode.data, source_image=uploaded(form.source_image),

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from ..forms import ButtonForm, ProjectForm
 from ..services import generations, projects
+from ..services.access import Permission
 from .common import owner_id, render_form, run_form
 
 bp = Blueprint("projects", __name__)
@@ -41,7 +42,7 @@ def detail(project_id: str):
 @bp.route("/projects/<project_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(project_id: str):
-    project = projects.get_project(owner_id(), project_id)
+    project = projects.get_project(owner_id(), project_id, Permission.EDIT)
     form = ProjectForm(obj=project)
     done = run_form(form, lambda: projects.update_project(
         owner_id(), project_id, form.name.data, form.description.data))
@@ -55,7 +56,7 @@ def edit(project_id: str):
 @login_required
 def delete(project_id: str):
     """GET asks for confirmation; POST deletes the project with its characters, images and files."""
-    project = projects.get_project(owner_id(), project_id)
+    project = projects.get_project(owner_id(), project_id, Permission.MANAGE)
     name, form = project.name, ButtonForm()
     if run_form(form, lambda: projects.delete_project(owner_id(), project_id)):
         flash(_("The project “%(name)s” has been deleted.", name=name), "success")
