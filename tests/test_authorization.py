@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mockup import create_app
 from mockup.extensions import db
-from mockup.models import HistoryEntry
+from mockup.models import Comment, HistoryEntry, User
 
 from .conftest import snapshot
 from .factories import create_character, create_project, finished_generation
@@ -74,12 +74,15 @@ def victim(app, client, auth):
     generation_id, (image_id, other_image_id) = finished_generation(app, client, project_id, character_id)
     client.post(f"/generations/{generation_id}/select", data={"image_id": image_id})
     client.post(f"/images/{image_id}/history", data={"note": "A's note"})
+    client.post(f"/images/{image_id}/comments", data={"body": "A's comment"})
     with app.app_context():
         entry_id = db.session.scalar(select(HistoryEntry.id))
+        comment_id = db.session.scalar(select(Comment.id))
+        user_id = db.session.scalar(select(User.id))
     return {
         "project_id": project_id, "character_id": character_id, "generation_id": generation_id,
         "image_id": image_id, "entry_id": entry_id, "kind": "source", "variant": "2k",
-        "other_image_id": other_image_id,
+        "other_image_id": other_image_id, "comment_id": comment_id, "user_id": user_id,
     }
 
 
@@ -97,7 +100,8 @@ def test_another_users_ids_answer_404(app, client, victim, endpoint, method, rul
     # A payload that would do damage if the route forgot to check the owner.
     payload = {
         "image_id": victim["other_image_id"], "name": "taken", "description": "taken", "note": "taken",
-        "mode": "sketch-to-real", "prompt": "taken", "next": "/projects",
+        "mode": "sketch-to-real", "prompt": "taken", "next": "/projects", "body": "taken", "state": "approved",
+        "email": "b@example.com", "role": "editor",
     }
     response = intruder.open(url, method=method, data=payload if method == "POST" else None)
     assert response.status_code == 404

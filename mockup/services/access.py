@@ -34,6 +34,11 @@ ALLOWED: dict[str, frozenset[Permission]] = {
 }
 
 
+def allowed_actions(role: str) -> set[str]:
+    """The names of what a role may do (`view`, `edit`...), for pages that show only the buttons that work."""
+    return {permission.value for permission in ALLOWED[role]}
+
+
 def role_of(user_id: str, project: Project) -> str | None:
     """The user's role in the project, or None for someone who is not in it."""
     if project.owner_id == user_id:

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from ..errors import N_, Invalid
 from ..extensions import db
-from ..models import HistoryEntry, Project
+from ..models import HistoryEntry, Image, Project
 from . import access
 from .access import Permission
 from .images import get_image
@@ -14,12 +14,13 @@ from .projects import get_project
 NOTE_MAX = 1000
 
 
-def list_history(owner_id: str, project_id: str) -> list[HistoryEntry]:
+def list_history(owner_id: str, project_id: str, review_state: str | None = None) -> list[HistoryEntry]:
+    """The project's entries, newest first; only those whose image is in `review_state` when given."""
     get_project(owner_id, project_id)
-    return list(db.session.scalars(
-        select(HistoryEntry).where(HistoryEntry.project_id == project_id)
-        .order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())
-    ))
+    query = select(HistoryEntry).where(HistoryEntry.project_id == project_id)
+    if review_state is not None:
+        query = query.join(Image, HistoryEntry.image_id == Image.id).where(Image.review_state == review_state)
+    return list(db.session.scalars(query.order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())))
 
 
 def save_to_history(owner_id: str, image_id: str, note: str = "") -> tuple[HistoryEntry, bool]:
