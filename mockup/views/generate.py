@@ -10,7 +10,7 @@ from ..extensions import limiter
 from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
 from ..http.files import send_stored, stored_type
 from ..models import utcnow
-from ..services import generations, history, image_jobs, projects
+from ..services import access, generations, history, image_jobs, projects
 from ..services.access import Permission
 from .common import owner_id, perform, render_form, run_form, uploaded
 
@@ -63,6 +63,7 @@ def _status_context(generation_id: str) -> dict:
         "saved": history.saved_image_ids(owner_id(), [image.id for image in generation.images]),
         "note_form": NoteForm(formdata=None),
         "failure": engine_error(generation.error_code) if generation.status == "failed" else None,
+        "allowed": access.allowed_actions(access.role_of(owner_id(), generation.project)),
     }
 
 

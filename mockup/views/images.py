@@ -15,6 +15,7 @@ from ..http.retry import retry_after
 from ..imaging.formats import MIME_TYPES
 from ..models import JOB_CUTOUT, JOB_UPSCALE
 from ..services import access, edits, history, image_jobs, images, review
+from ..services.access import Permission
 from .common import owner_id, perform, render_form, run_form, uploaded
 
 bp = Blueprint("images", __name__, url_prefix="/images")
@@ -54,6 +55,7 @@ def detail(image_id: str):
 @bp.post("/<image_id>/review")
 @login_required
 def set_review(image_id: str):
+    images.get_image(owner_id(), image_id, Permission.REVIEW)  # the role is checked before the form
     form = ReviewForm()
     return perform(form, lambda: review.set_review(owner_id(), image_id, form.state.data, form.comment.data),
                    _("Review saved."), url_for("images.detail", image_id=image_id))
@@ -63,6 +65,7 @@ def set_review(image_id: str):
 @login_required
 def add_comment(image_id: str):
     """A comment, pinned to the box drawn on the image if there is one; on a refusal the page again."""
+    images.get_image(owner_id(), image_id, Permission.COMMENT)  # the role is checked before the form
     form = CommentForm()
     if run_form(form, lambda: review.add_comment(owner_id(), image_id, form.body.data, form.region())):
         flash(_("Comment added."), "success")
@@ -82,7 +85,7 @@ def delete_comment(image_id: str, comment_id: str):
 @login_required
 def edit(image_id: str):
     """The region editor's form: the instruction and the painted mask; on success the new edit's page."""
-    shown = images.get_image(owner_id(), image_id)
+    shown = images.get_image(owner_id(), image_id, Permission.EDIT)
     form = EditForm()
     done = run_form(form, lambda: edits.submit_edit(
         owner_id(), shown.generation_id, shown.id, form.prompt.data, mask_png=uploaded(form.mask)))
@@ -145,9 +148,9 @@ def _download_status(status: str, code: int, headers: dict[str, str] | None = No
 @login_required
 def save_to_history(image_id: str):
     form = NoteForm()
-    # Looked up first so that someone else's image is a 404 before the note is even validated,
-    # and so that the generation page is known as the place to go back to.
-    generation_id = images.get_image(owner_id(), image_id).generation_id
+    # Looked up first so that someone else's image is a 404 (and a viewer's request a 403) before the
+    # note is even validated, and so that the generation page is known as the place to go back to.
+    generation_id = images.get_image(owner_id(), image_id, Permission.EDIT).generation_id
     return perform(form, lambda: history.save_to_history(owner_id(), image_id, form.note.data or ""),
                    lambda saved: _("Saved to the project history.") if saved[1]
                    else _("This image is already in the project history."),
@@ -158,6 +161,6 @@ def save_to_history(image_id: str):
 @login_required
 def delete(image_id: str):
     # The image's own page is gone afterwards, so the way back is always its generation's page.
-    generation_id = images.get_image(owner_id(), image_id).generation_id
+    generation_id = images.get_image(owner_id(), image_id, Permission.EDIT).generation_id
     return perform(ButtonForm(), lambda: images.delete_image(owner_id(), image_id),
                    _("Image deleted."), _generation_page(generation_id))

@@ -62,6 +62,7 @@ def detail(project_id: str):
 @login_required
 def add_member(project_id: str):
     """The owner adds a colleague; a mistyped address is a form error, not a missing page."""
+    access.project_for(owner_id(), project_id, Permission.MANAGE)  # the role is checked before the form
     form = MemberForm()
     try:
         done = run_form(form, lambda: members.add_member(owner_id(), project_id, form.email.data, form.role.data))
@@ -77,6 +78,7 @@ def add_member(project_id: str):
 @bp.post("/projects/<project_id>/members/<user_id>/role")
 @login_required
 def change_member(project_id: str, user_id: str):
+    access.project_for(owner_id(), project_id, Permission.MANAGE)  # the role is checked before the form
     form = RoleForm()
     return perform(form, lambda: members.change_role(owner_id(), project_id, user_id, form.role.data),
                    _("The role was changed."), url_for("projects.detail", project_id=project_id) + "#members")
