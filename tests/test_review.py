@@ -186,7 +186,7 @@ def test_the_owner_adds_a_member_by_email_on_the_page(app, shared):
     owner = _sign_in(app, "owner@example.com")
     members_url = f"/projects/{shared['project_id']}/members"
     unknown = owner.post(members_url, data={"email": "nobody@example.com", "role": "viewer"})
-    assert unknown.status_code == 404
+    assert unknown.status_code == 422
     assert "No account has this e-mail address." in unknown.get_data(as_text=True)
     added = owner.post(members_url, data={"email": "stranger@example.com", "role": "editor"})
     assert added.status_code == 303

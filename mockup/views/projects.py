@@ -68,7 +68,7 @@ def add_member(project_id: str):
         done = run_form(form, lambda: members.add_member(owner_id(), project_id, form.email.data, form.role.data))
     except members.UnknownUser as unknown:
         apply_service_error(form, unknown)
-        done = None
+        form.status, done = 422, None  # the page exists; only the address in the form is wrong
     if done:
         flash(_("%(name)s was added to the project.", name=done.value.user.name), "success")
         return redirect(url_for("projects.detail", project_id=project_id) + "#members", 303)
