@@ -62,7 +62,11 @@
     }
 
     drawButton.addEventListener("click", function () {
-      setDrawing(!stage.classList.contains("is-drawing"));
+      var on = !stage.classList.contains("is-drawing");
+      setDrawing(on);
+      if (on) {
+        stage.scrollIntoView({ block: "nearest" }); // the form is below the image: bring the image back
+      }
     });
     clearButton.addEventListener("click", function () {
       show(null);
