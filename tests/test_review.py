@@ -82,7 +82,9 @@ def test_a_comment_is_deleted_by_its_author_or_the_owner_only(app, shared):
             review.delete_comment(shared["viewer"], theirs)
         with pytest.raises(NotFound):
             review.delete_comment(shared["stranger"], theirs)
-        review.delete_comment(shared["viewer"], mine)
+        with pytest.raises(NotFound):  # named through another image's page
+            review.delete_comment(shared["viewer"], mine, shared["other_image_id"])
+        review.delete_comment(shared["viewer"], mine, shared["image_id"])
         review.delete_comment(shared["owner"], theirs)
         assert review.list_comments(shared["owner"], shared["image_id"]) == []
 

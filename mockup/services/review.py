@@ -70,9 +70,12 @@ def add_comment(user_id: str, image_id: str, body: str, region: Mapping[str, Any
     return comment
 
 
-def delete_comment(user_id: str, comment_id: str) -> Comment:
-    """Its author or the project's owner may delete a comment; returns the deleted comment."""
+def delete_comment(user_id: str, comment_id: str, image_id: str | None = None) -> Comment:
+    """Its author or the project's owner may delete a comment; returns the deleted comment. With
+    `image_id` (a page's address) the comment must be on that image."""
     comment = db.session.get(Comment, comment_id)
+    if comment is not None and image_id is not None and comment.image_id != image_id:
+        comment = None
     project = comment.image.generation.project if comment else None
     role = access.check(user_id, project, Permission.VIEW, N_("This comment does not exist."))
     if comment.author_id != user_id and role != OWNER:

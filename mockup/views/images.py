@@ -77,7 +77,7 @@ def add_comment(image_id: str):
 @bp.post("/<image_id>/comments/<comment_id>/delete")
 @login_required
 def delete_comment(image_id: str, comment_id: str):
-    return perform(ButtonForm(), lambda: review.delete_comment(owner_id(), comment_id),
+    return perform(ButtonForm(), lambda: review.delete_comment(owner_id(), comment_id, image_id),
                    _("Comment deleted."), url_for("images.detail", image_id=image_id) + "#comments")
 
 
