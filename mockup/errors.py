@@ -46,10 +46,13 @@ class Unauthorized(ServiceError):
 
 
 class Forbidden(ServiceError):
-    """Signed in, but this account (its role, or not being an admin) may not do this."""
+    """Signed in, but this account may not do this: its role in the project, or not being an admin."""
 
     code = "FORBIDDEN"
     status = 403
+
+    def __init__(self, message: str = N_("Your role in this project does not allow this."), **kwargs):
+        super().__init__(message, **kwargs)
 
 
 class BudgetExceeded(ServiceError):

@@ -9,16 +9,18 @@ from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    BooleanField, DecimalField, EmailField, HiddenField, PasswordField, RadioField, SelectChoice, SelectField, StringField,
-    TextAreaField,
+    BooleanField, DecimalField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectChoice,
+    SelectField, StringField, TextAreaField,
 )
-from wtforms.validators import EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.widgets import HiddenInput
 
 from .i18n import LANGUAGES
 from .models import Character
 from .services import accounts, submissions
 from .services.generations import PROMPT_MAX
 from .services.history import NOTE_MAX
+from .services.review import BODY_MAX as COMMENT_MAX
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 2000
@@ -204,6 +206,65 @@ class EditForm(AppForm):
     ], render_kw={"rows": 3, "placeholder": _l("For example: make the ears rounder, or remove the reflection")})
     mask = FileField(_l("Marked part"), validators=[FileRequired(message=_l("Paint the part to change first."))])
     submission = HiddenField(default=submissions.new_token)  # one form, one edit (as GenerateForm)
+
+
+# --- shared projects and review -------------------------------------------------------------------------
+
+def _role_field() -> SelectField:
+    return SelectField(_l("Role"), default="viewer", choices=[
+        SelectChoice("editor", _l("Editor: works on the project")),
+        SelectChoice("reviewer", _l("Reviewer: comments and approves")),
+        SelectChoice("viewer", _l("Viewer: looks and comments")),
+    ])
+
+
+class MemberForm(AppForm):
+    """The owner adds a colleague (who has an account) by e-mail, with a role."""
+
+    email = EmailField(_l("Colleague's email"), validators=[_required(), Length(max=254)])
+    role = _role_field()
+
+
+class RoleForm(AppForm):
+    role = _role_field()
+
+
+class ReviewForm(AppForm):
+    state = SelectField(_l("Review"), choices=[
+        SelectChoice("in_review", _l("In review")),
+        SelectChoice("approved", _l("Approved")),
+        SelectChoice("changes_requested", _l("Changes requested")),
+        SelectChoice("none", _l("Not reviewed")),
+    ])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[
+        Length(max=COMMENT_MAX, message=_l("Use at most %(max)d characters.", max=COMMENT_MAX)),
+    ], render_kw={"rows": 2})
+
+
+def _pixel_field() -> IntegerField:
+    return IntegerField(widget=HiddenInput(), validators=[
+        Optional(), NumberRange(min=0, message=_l("Draw the box again inside the image.")),
+    ])
+
+
+class CommentForm(AppForm):
+    """A comment; the four region fields are filled by static/review.js when a box is drawn on the image."""
+
+    body = TextAreaField(_l("Comment"), validators=[
+        _required(), Length(max=COMMENT_MAX, message=_l("Use at most %(max)d characters.", max=COMMENT_MAX)),
+    ], render_kw={"rows": 3})
+    region_x = _pixel_field()
+    region_y = _pixel_field()
+    region_width = _pixel_field()
+    region_height = _pixel_field()
+
+    def region(self) -> dict | None:
+        """The drawn box in image pixels, or None when none was drawn; the service checks it lies
+        inside the image and that all four numbers are there."""
+        values = (self.region_x.data, self.region_y.data, self.region_width.data, self.region_height.data)
+        if all(value is None for value in values):
+            return None
+        return dict(zip(("x", "y", "width", "height"), values))
 
 
 class SelectImageForm(AppForm):

@@ -18,6 +18,9 @@ JOB_UPSCALE, JOB_CUTOUT = "upscale-image", "remove-background"
 # The steps of a running job, in order: calling the engine, cutting the product out, encoding and storing.
 STEP_MODEL, STEP_CUTOUT, STEP_SAVING = "model", "cutout", "saving"
 JOB_STEPS = (STEP_MODEL, STEP_CUTOUT, STEP_SAVING)
+# Shared projects (shared/API.md, "Shared projects"): the roles a member may have besides the owner.
+MEMBER_ROLES = ("editor", "reviewer", "viewer")
+REVIEW_STATES = ("none", "in_review", "approved", "changes_requested")
 
 
 def new_id() -> str:
@@ -85,6 +88,25 @@ class Project(db.Model):
     )
     generations: Mapped[list["Generation"]] = relationship(back_populates="project", cascade="all, delete-orphan")
     history: Mapped[list["HistoryEntry"]] = relationship(back_populates="project", cascade="all, delete-orphan")
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="Membership.added_at"
+    )
+
+
+class Membership(db.Model):
+    """A colleague's place in someone else's project, with the role that says what they may do there."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("project_id", "user_id", name="uq_memberships_project_user"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="memberships")
+    # The ORM deletes them with the user: SQLite does not enforce ON DELETE CASCADE unless asked to.
+    user: Mapped[User] = relationship(backref=backref("memberships", cascade="all, delete-orphan"))
 
 
 class Character(db.Model):
@@ -211,8 +233,32 @@ class Image(db.Model):
     structure_score: Mapped[Optional[float]] = mapped_column(Float)
     structure_warning: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The review (shared/API.md, "Review and comments"): its state, and who set it when.
+    review_state: Mapped[str] = mapped_column(String(20), default="none", server_default="none", index=True)
+    reviewed_by_id: Mapped[Optional[str]] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", name="fk_images_reviewed_by_id"))
+    reviewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     generation: Mapped[Generation] = relationship(back_populates="images", foreign_keys=[generation_id])
+    reviewed_by: Mapped[Optional[User]] = relationship(foreign_keys=[reviewed_by_id])
+    comments: Mapped[list["Comment"]] = relationship(
+        back_populates="image", cascade="all, delete-orphan", order_by="Comment.created_at"
+    )
+
+
+class Comment(db.Model):
+    """A member's remark on an image, optionally pinned to a rectangle in the image's pixels."""
+
+    __tablename__ = "comments"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    region: Mapped[Optional[dict]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    image: Mapped[Image] = relationship(back_populates="comments")
+    author: Mapped[User] = relationship()
 
 
 class ImageJob(JobState, db.Model):

@@ -151,9 +151,12 @@ def character(user_id: str, character_id: str) -> str:
     return f"characters/{_id(user_id)}/{_id(character_id)}.png"
 
 
-def character_cutout(user_id: str, character_id: str) -> str:
-    """A character's picture with the background removed, kept beside the original upload."""
-    return variant(character(user_id, character_id), "cutout", "png")
+def character_cutout(character_path: str) -> str:
+    """A character's picture with the background removed, kept beside its original upload (whichever
+    project member removed it, the file lives with the upload)."""
+    return variant(character_path, "cutout", "png")
+
+
 def staged_upload(user_id: str, staged_id: str) -> str:
     """An upload as it was sent (it passed intake), kept for a form that came back with an error and
     removed after the hour (services/staging.py); backed up with its row like any stored file."""

@@ -16,23 +16,36 @@ from .conftest import png_bytes
 
 PASSWORD = "correct horse"
 
-# shared/API.md, "Objects": the exact key set of each object.
-SHAPES = {
-    "user": {"id", "email", "name", "created_at", "is_admin", "disabled"},
+# docs/API.md, "Objects": the exact key set of each object in the first release.
+FIRST_RELEASE_SHAPES = {
+    "user": {"id", "email", "name", "created_at"},
     "project": {"id", "name", "description", "created_at", "updated_at", "image_count"},
     "character": {"id", "project_id", "name", "image_url", "thumbnail_url", "created_at"},
     "image": {"id", "generation_id", "index", "width", "height", "format", "has_alpha", "selected", "url",
-              "thumbnail_url", "download_url", "download_2k_url", "checks", "created_at"},
+              "thumbnail_url", "download_url", "download_2k_url", "created_at"},
     "generation": {"id", "project_id", "mode", "status", "error", "prompt", "preserve_structure",
                    "transparent_background", "parent_image_id", "images", "created_at", "started_at",
-                   "finished_at", "queue_position", "estimated_cost_usd", "cost_usd"},
+                   "finished_at", "queue_position"},
     "history": {"id", "project_id", "image", "note", "created_at"},
 }
-NESTED = {"generation": {"images": "image"}, "history": {"image": "image"}}
+# docs/API.md, "Additions of the second release": the keys each object gains (so far), and its new objects.
+SECOND_RELEASE_KEYS = {
+    "user": {"is_admin", "disabled"},
+    "project": {"owner", "role"},
+    "image": {"review", "comment_count", "checks"},
+    "generation": {"estimated_cost_usd", "cost_usd"},
+}
+SHAPES = {
+    **{kind: keys | SECOND_RELEASE_KEYS.get(kind, set()) for kind, keys in FIRST_RELEASE_SHAPES.items()},
+    "member": {"user", "role", "added_at"},
+    "comment": {"id", "image_id", "author", "body", "region", "created_at"},
+}
+NESTED = {"generation": {"images": "image"}, "history": {"image": "image"}, "project": {"owner": "user"},
+          "member": {"user": "user"}, "comment": {"author": "user"}}
 
 
 def assert_shape(value: dict, kind: str) -> None:
-    """Exactly the keys of shared/API.md, recursively for the objects inside."""
+    """Exactly the keys of docs/API.md, recursively for the objects inside."""
     assert set(value) == SHAPES[kind], f"{kind}: {sorted(set(value) ^ SHAPES[kind])}"
     for key, inner in NESTED.get(kind, {}).items():
         for item in value[key] if isinstance(value[key], list) else [value[key]]:

@@ -33,8 +33,8 @@ def test_the_document_lists_the_public_routes_only_as_public():
 
 @pytest.mark.parametrize("method,path,operation", PROTECTED, ids=[op for _, _, op in PROTECTED])
 def test_protected_route_without_token_is_401(client, method, path, operation):
-    url = path.format(**{name: MISSING_ID for name in ("project_id", "character_id", "generation_id", "image_id", "entry_id",
-                                                       "user_id")})
+    names = ("project_id", "character_id", "generation_id", "image_id", "entry_id", "comment_id", "user_id")
+    url = path.format(**{name: MISSING_ID for name in names})
     response = ApiClient(client).request(method, url)
     assert_error(response, 401, "UNAUTHORIZED")
 
@@ -45,8 +45,9 @@ def alices_world(app, alice) -> dict[str, str]:
     character_id = create_character(alice, project_id)
     generation_id, (image_id, _) = finished_generation(app, alice, project_id, character_id)
     entry = alice.post(f"/api/history/{image_id}/save").get_json()["history"]
+    comment = alice.post(f"/api/images/{image_id}/comments", json={"body": "Alice's"}).get_json()["comment"]
     return {"project_id": project_id, "character_id": character_id, "generation_id": generation_id,
-            "image_id": image_id, "entry_id": entry["id"]}
+            "image_id": image_id, "entry_id": entry["id"], "comment_id": comment["id"], "user_id": alice.user["id"]}
 
 
 def _valid_request(operation: str, ids: dict[str, str]) -> dict:
@@ -63,6 +64,10 @@ def _valid_request(operation: str, ids: dict[str, str]) -> dict:
                                       "source_image": (png_stream(), "s.png")}, "content_type": "multipart/form-data"},
         "selectImage": {"json": {"image_id": ids["image_id"]}},
         "editImage": {"json": {"image_id": ids["image_id"], "prompt": "bluer", "region": region}},
+        "addMember": {"json": {"email": "bob@example.com", "role": "editor"}},
+        "changeMember": {"json": {"role": "editor"}},
+        "reviewImage": {"json": {"state": "approved", "comment": "mine now"}},
+        "addComment": {"json": {"body": "mine now", "region": region}},
     }.get(operation, {})
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mockup import create_app
 from mockup.extensions import db
-from mockup.models import HistoryEntry, StagedUpload
+from mockup.models import Comment, HistoryEntry, StagedUpload, User
 
 from .conftest import png_bytes, snapshot
 from .factories import create_character, create_project, finished_generation
@@ -78,13 +78,17 @@ def victim(app, client, auth):
     # A character form without a name keeps its picture for the next try.
     client.post(f"/projects/{project_id}/characters", data={"name": "", "image": upload(png_bytes((90, 90)))},
                 content_type="multipart/form-data")
+    client.post(f"/images/{image_id}/comments", data={"body": "A's comment"})
     with app.app_context():
         entry_id = db.session.scalar(select(HistoryEntry.id))
         staged_id = db.session.scalar(select(StagedUpload.id))
+        comment_id = db.session.scalar(select(Comment.id))
+        user_id = db.session.scalar(select(User.id))
     return {
         "project_id": project_id, "character_id": character_id, "generation_id": generation_id,
         "image_id": image_id, "entry_id": entry_id, "kind": "source", "variant": "2k", "version": "original",
         "other_image_id": other_image_id, "staged_id": staged_id, "code": "0" * 43,
+        "comment_id": comment_id, "user_id": user_id,
     }
 
 
@@ -102,7 +106,8 @@ def test_another_users_ids_answer_404(app, client, victim, endpoint, method, rul
     # A payload that would do damage if the route forgot to check the owner.
     payload = {
         "image_id": victim["other_image_id"], "name": "taken", "description": "taken", "note": "taken",
-        "mode": "sketch-to-real", "prompt": "taken", "next": "/projects",
+        "mode": "sketch-to-real", "prompt": "taken", "next": "/projects", "body": "taken", "state": "approved",
+        "email": "b@example.com", "role": "editor",
     }
     response = intruder.open(url, method=method, data=payload if method == "POST" else None)
     assert response.status_code == 404

@@ -29,7 +29,7 @@ from sqlalchemy import event, select
 from mockup import create_app
 from mockup.extensions import db
 from mockup.models import Generation, User
-from mockup.services import edits, history, image_jobs, images, staging, tokens, users
+from mockup.services import accounts, edits, history, image_jobs, images, members, review, staging, tokens, users
 
 from .conftest import AuthActions, base_config, drop_database, files_under, png_bytes, recreate_database
 from .fixtures_stack import ROOT
@@ -76,8 +76,9 @@ def two_installations(request, tmp_path) -> Iterator[tuple[Flask, Flask]]:
 def fill(app: Flask) -> None:
     """A user's work touching every table: a sign-in of each kind, a project with a character, a
     finished generation, an edit of one of its images (which closes the generations-images cycle), the
-    edit's results, a history entry, a queued upscale, a deleted image's tombstone, an upload kept
-    for a form and (the user is the installation's admin) an invitation and a password-reset link."""
+    edit's results, a history entry, a queued upscale, a colleague who reviews and comments, a deleted
+    image's tombstone, an upload kept for a form and (the user is the installation's admin) an
+    invitation and a password-reset link."""
     client = app.test_client()
     AuthActions(client).register()
     project_id = create_project(client)
@@ -90,6 +91,10 @@ def fill(app: Flask) -> None:
         edit_id = edits.submit_edit(owner, generation_id, image_id, "make it red",
                                     region={"x": 1, "y": 1, "width": 9, "height": 9}).id
         image_jobs.request_upscale_in_background(owner, image_id)
+        colleague = accounts.register("colleague@example.com", PASSWORD, "Colleague").id
+        members.add_member(owner, project_id, "colleague@example.com", "reviewer")
+        review.set_review(colleague, image_id, "approved", "Lovely, ünïcode too")
+        review.add_comment(colleague, image_id, "The ear", {"x": 1, "y": 2, "width": 3, "height": 4})
         images.delete_image(owner, other_id)
         staging.keep(owner, png_bytes((90, 90)), "kept.png")
         users.invite(owner, "colleague@example.com")
@@ -181,10 +186,10 @@ def test_the_snapshot_ignores_what_is_written_while_it_is_taken(postgres_url, tm
             writer.dispose()
         assert made.exit_code == 0, made.output
         assert written
-        assert len(every_row(app)["users"]) == 2
+        assert len(every_row(app)["users"]) == 3  # fill's two, and the late one
     with tarfile.open(tmp_path / "backup.tar") as tar:
         users = tar.extractfile("tables/users.jsonl").read().decode().splitlines()
-    assert [json.loads(line)["email"] for line in users] == ["designer@example.com"]
+    assert sorted(json.loads(line)["email"] for line in users) == ["colleague@example.com", "designer@example.com"]
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ def test_removing_the_background_keeps_the_upload_and_adds_a_second_file(app, ow
 
         assert stored(character.image_path) == original
         assert stored(character.thumbnail_path) == original_thumbnail
-        assert character.cutout_path == storage.character_cutout(user_id, character_id) != character.image_path
+        assert character.cutout_path == storage.character_cutout(character.image_path) != character.image_path
         assert character.use_cutout and character.picture_path == character.cutout_path
         alpha = alpha_of(character.cutout_path)
         assert alpha[CORNER[1], CORNER[0]] == 0

@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/api/"
 CODES = {
-    400: "BAD_REQUEST", 401: "UNAUTHORIZED", 402: "BUDGET_EXCEEDED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 409: "CONFLICT",
-    413: "TOO_LARGE", 415: "UNSUPPORTED_MEDIA", 422: "VALIDATION", 429: "RATE_LIMITED", 503: "UNAVAILABLE",
+    400: "BAD_REQUEST", 401: "UNAUTHORIZED", 402: "BUDGET_EXCEEDED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "TOO_LARGE", 415: "UNSUPPORTED_MEDIA", 422: "VALIDATION",
+    429: "RATE_LIMITED", 503: "UNAVAILABLE",
 }
 # Our sentences where Werkzeug's default descriptions speak to developers of Werkzeug, not API users.
 # A 429 carries its limit's own sentence (extensions.py, security.py) as its description.

@@ -1,8 +1,8 @@
 """The objects of shared/API.md, exactly: the same keys for every object of a kind, ids as strings,
 timestamps in ISO 8601 UTC, file links pointing at API routes (so a bearer token fetches them).
 
-Two fields are derived with a read-only query: a project's `image_count` and a generation's
-`queue_position`; the services own those queries."""
+Some fields are derived with a read-only query: a project's `image_count` and the caller's `role`, an
+image's `comment_count` and a generation's `queue_position`; the services own those queries."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -10,8 +10,10 @@ from typing import Any
 
 from flask import url_for
 
-from ..models import Character, Generation, HistoryEntry, Image, Project, User
-from ..services import generations, projects, usage, users
+from ..models import Character, Comment, Generation, HistoryEntry, Image, Project, User
+from ..services import access, generations, projects, review, usage, users
+from ..services.members import Member
+from .security import owner_id
 
 Json = dict[str, Any]
 
@@ -40,19 +42,38 @@ def month_usage(found: usage.MonthUsage) -> Json:
     }
 
 
-def project(row: Project, image_count: int | None = None) -> Json:
+def project(row: Project, image_count: int | None = None, role: str | None = None) -> Json:
+    """`role` is the caller's (looked up when not given)."""
     if image_count is None:
         image_count = projects.image_counts([row.id]).get(row.id, 0)
     return {
         "id": row.id, "name": row.name, "description": row.description,
         "created_at": timestamp(row.created_at), "updated_at": timestamp(row.updated_at),
-        "image_count": image_count,
+        "image_count": image_count, "owner": user(row.owner),
+        "role": role or access.role_of(owner_id(), row),
     }
 
 
 def project_list(rows: list[Project]) -> list[Json]:
     counts = projects.image_counts([row.id for row in rows])
-    return [project(row, counts.get(row.id, 0)) for row in rows]
+    roles = access.roles_in(owner_id(), rows)
+    return [project(row, counts.get(row.id, 0), roles[row.id]) for row in rows]
+
+
+def member(row: Member) -> Json:
+    return {"user": user(row.user), "role": row.role, "added_at": timestamp(row.added_at)}
+
+
+def comment(row: Comment) -> Json:
+    return {
+        "id": row.id, "image_id": row.image_id, "author": user(row.author), "body": row.body,
+        "region": row.region, "created_at": timestamp(row.created_at),
+    }
+
+
+def _review(row: Image) -> Json:
+    by = user(row.reviewed_by) if row.reviewed_by is not None else None
+    return {"state": row.review_state, "by": by, "at": timestamp(row.reviewed_at)}
 
 
 def character(row: Character) -> Json:
@@ -64,7 +85,9 @@ def character(row: Character) -> Json:
     }
 
 
-def image(row: Image) -> Json:
+def image(row: Image, comment_count: int | None = None) -> Json:
+    if comment_count is None:
+        comment_count = review.comment_counts([row.id]).get(row.id, 0)
     return {
         "id": row.id, "generation_id": row.generation_id, "index": row.index,
         "width": row.width, "height": row.height, "format": row.format, "has_alpha": row.has_alpha,
@@ -75,6 +98,7 @@ def image(row: Image) -> Json:
         "download_2k_url": url_for("api.download_image_2k", image_id=row.id),
         "checks": {"structure": row.structure_score, "structure_warning": row.structure_warning},
         "created_at": timestamp(row.created_at),
+        "review": _review(row), "comment_count": comment_count,
     }
 
 

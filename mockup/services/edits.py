@@ -39,25 +39,26 @@ def submit_edit(owner_id: str, generation_id: str, image_id: str, prompt: str, *
         raise Invalid(N_("Mark the part to edit with either a region or a mask."),
                       fields={"region": N_("Give a region or a mask."), "mask": N_("Give a region or a mask.")})
     if region is not None:
-        _check_region(region, parent)
+        check_region(region, parent)
         mask = None
     else:
         mask = mask_from_png(mask_png, (parent.width, parent.height))
     # The engine is sent the image and its marked copy.
     estimated = budgets.checked_estimate(owner_id, parent.generation.engine, input_images=2)
     ensure_room()
-    return _queue(parent, prompt, region, mask, submission=submissions.checked(submission),
+    return _queue(owner_id, parent, prompt, region, mask, submission=submissions.checked(submission),
                   estimated_cost_usd=estimated)
 
 
-def _queue(parent: ImageRow, prompt: str, region: Mapping[str, Any] | None, mask: Image.Image | None,
-           **columns: Any) -> Generation:
+def _queue(owner_id: str, parent: ImageRow, prompt: str, region: Mapping[str, Any] | None,
+           mask: Image.Image | None, **columns: Any) -> Generation:
     """Store the edit's inputs beside its future outputs, commit the row (with `columns`: the form's
     one-time token, the estimated cost), then hand it to the runner; the edit the same form made
-    already when another request sent it at the same moment."""
+    already when another request sent it at the same moment. The edit is the caller's (a project
+    member's), whoever made the image it starts from."""
     source = parent.generation
     generation = Generation(
-        id=new_id(), project_id=source.project_id, owner_id=source.owner_id, job_type=JOB_EDIT,
+        id=new_id(), project_id=source.project_id, owner_id=owner_id, job_type=JOB_EDIT,
         mode=source.mode, engine=source.engine, prompt=prompt, parent_image_id=parent.id,
         priority=PRIORITY_HIGH, lease_until=jobs.requeue_deadline(), **columns,
     )
@@ -90,11 +91,11 @@ def lineage(owner_id: str, image_id: str) -> list[ImageRow]:
     return chain
 
 
-def edits_of(owner_id: str, image_id: str) -> list[Generation]:
-    """The edits made from an image, oldest first."""
+def edits_of(user_id: str, image_id: str) -> list[Generation]:
+    """The edits made from an image by any member of its project, oldest first."""
+    image = get_image(user_id, image_id)
     return list(db.session.scalars(
-        select(Generation).where(Generation.parent_image_id == image_id, Generation.owner_id == owner_id)
-        .order_by(Generation.created_at)
+        select(Generation).where(Generation.parent_image_id == image.id).order_by(Generation.created_at)
     ))
 
 
@@ -107,7 +108,7 @@ def _checked_prompt(prompt: str | None) -> str:
     return prompt
 
 
-def _check_region(region: Mapping[str, Any], image: ImageRow) -> None:
+def check_region(region: Mapping[str, Any], image: ImageRow) -> None:
     """A rectangle in the image's pixels: whole numbers, a positive size, entirely inside the image."""
     if not isinstance(region, Mapping):
         raise Invalid(N_("The region must be an object with x, y, width and height."),

@@ -14,7 +14,8 @@ from ..errors import N_, Conflict, Invalid, NotFound, QueueFull
 from ..jobs import PRIORITY_NORMAL
 from ..extensions import db
 from ..models import GENERATION_STATUSES, Character, Generation, Project, new_id, utcnow
-from . import budgets, submissions, uploads
+from . import access, budgets, submissions, uploads
+from .access import Permission
 from .characters import get_character
 from .projects import get_project
 
@@ -22,19 +23,18 @@ MODES: tuple[Mode, ...] = ("ip-change", "sketch-to-real")
 PROMPT_MAX = 2000
 
 
-def get_generation(owner_id: str, generation_id: str) -> Generation:
-    generation = db.session.scalar(
-        select(Generation).where(Generation.id == generation_id, Generation.owner_id == owner_id)
-    )
-    if generation is None:
-        raise NotFound(N_("This generation does not exist."))
+def get_generation(user_id: str, generation_id: str, needs: Permission = Permission.VIEW) -> Generation:
+    """A generation of a project the user is in; a member's generations belong to the whole project."""
+    generation = db.session.get(Generation, generation_id)
+    access.check(user_id, generation.project if generation else None, needs, N_("This generation does not exist."))
     return generation
 
 
-def recent_generations(owner_id: str, project_id: str, limit: int = 20) -> list[Generation]:
-    get_project(owner_id, project_id)
+def recent_generations(user_id: str, project_id: str, limit: int = 20) -> list[Generation]:
+    """The project's latest generations, whoever of its members made them."""
+    get_project(user_id, project_id)
     return list(db.session.scalars(
-        select(Generation).where(Generation.project_id == project_id, Generation.owner_id == owner_id)
+        select(Generation).where(Generation.project_id == project_id)
         .order_by(Generation.created_at.desc()).limit(limit)
     ))
 
@@ -103,7 +103,7 @@ def submit_generation(
 ) -> Generation:
     """Validate and store the inputs, queue the job, and return the queued generation. `submission` is
     the form's one-time token (services/submissions.py): sent again, it returns the generation it made."""
-    project = get_project(owner_id, project_id)
+    project = get_project(owner_id, project_id, Permission.EDIT)
     if (made := submissions.made_by(owner_id, submission)) is not None:
         return made
     prompt = _validate(mode, (prompt or "").strip(), character_id, character_image)
@@ -169,12 +169,12 @@ def _store_inputs(staging: storage.Staging, generation: Generation, inputs: _Inp
         generation.texture_path = uploads.store_source(staging, owner_id, project_id, inputs.texture)
 
 
-def retry_generation(owner_id: str, generation_id: str) -> Generation:
+def retry_generation(user_id: str, generation_id: str) -> Generation:
     """Queue a failed or canceled generation again with the same inputs."""
-    generation = get_generation(owner_id, generation_id)
+    generation = get_generation(user_id, generation_id, Permission.EDIT)
     if generation.status not in ("failed", "canceled"):
         raise Conflict(N_("Only a failed or canceled generation can be tried again."))
-    budgets.ensure_within_budget(owner_id, generation.estimated_cost_usd)
+    budgets.ensure_within_budget(user_id, generation.estimated_cost_usd)
     ensure_room()
     generation.queue_again(jobs.requeue_deadline())
     db.session.commit()
@@ -182,8 +182,8 @@ def retry_generation(owner_id: str, generation_id: str) -> Generation:
     return generation
 
 
-def cancel_generation(owner_id: str, generation_id: str) -> Generation:
-    generation = get_generation(owner_id, generation_id)
+def cancel_generation(user_id: str, generation_id: str) -> Generation:
+    generation = get_generation(user_id, generation_id, Permission.EDIT)
     # Conditional, so a worker claiming the job at the same moment wins cleanly.
     canceled = db.session.execute(
         update(Generation).where(Generation.id == generation.id, Generation.status == "queued")

@@ -3,21 +3,24 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..errors import N_, Invalid, NotFound
+from ..errors import N_, Invalid
 from ..extensions import db
-from ..models import HistoryEntry, Project
+from ..models import HistoryEntry, Image, Project
+from . import access
+from .access import Permission
 from .images import get_image
 from .projects import get_project
 
 NOTE_MAX = 1000
 
 
-def list_history(owner_id: str, project_id: str) -> list[HistoryEntry]:
+def list_history(owner_id: str, project_id: str, review_state: str | None = None) -> list[HistoryEntry]:
+    """The project's entries, newest first; only those whose image is in `review_state` when given."""
     get_project(owner_id, project_id)
-    return list(db.session.scalars(
-        select(HistoryEntry).where(HistoryEntry.project_id == project_id)
-        .order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())
-    ))
+    query = select(HistoryEntry).where(HistoryEntry.project_id == project_id)
+    if review_state is not None:
+        query = query.join(Image, HistoryEntry.image_id == Image.id).where(Image.review_state == review_state)
+    return list(db.session.scalars(query.order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())))
 
 
 def save_to_history(owner_id: str, image_id: str, note: str = "") -> tuple[HistoryEntry, bool]:
@@ -25,7 +28,7 @@ def save_to_history(owner_id: str, image_id: str, note: str = "") -> tuple[Histo
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         raise Invalid(f"Keep the note under {NOTE_MAX} characters.", fields={"note": N_("Too long.")})
-    image = get_image(owner_id, image_id)
+    image = get_image(owner_id, image_id, Permission.EDIT)
     existing = db.session.scalar(select(HistoryEntry).where(HistoryEntry.image_id == image.id))
     if existing is not None:
         return existing, False
@@ -41,19 +44,16 @@ def saved_image_ids(owner_id: str, image_ids: list[str]) -> set[str]:
         return set()
     return set(db.session.scalars(
         select(HistoryEntry.image_id).join(Project)
-        .where(HistoryEntry.image_id.in_(image_ids), Project.owner_id == owner_id)
+        .where(HistoryEntry.image_id.in_(image_ids), access.visible_projects(owner_id))
     ))
 
 
-def get_entry(owner_id: str, entry_id: str) -> HistoryEntry:
-    entry = db.session.scalar(
-        select(HistoryEntry).join(Project).where(HistoryEntry.id == entry_id, Project.owner_id == owner_id)
-    )
-    if entry is None:
-        raise NotFound(N_("This history entry does not exist."))
+def get_entry(user_id: str, entry_id: str, needs: Permission = Permission.VIEW) -> HistoryEntry:
+    entry = db.session.get(HistoryEntry, entry_id)
+    access.check(user_id, entry.project if entry else None, needs, N_("This history entry does not exist."))
     return entry
 
 
-def delete_entry(owner_id: str, entry_id: str) -> None:
-    db.session.delete(get_entry(owner_id, entry_id))
+def delete_entry(user_id: str, entry_id: str) -> None:
+    db.session.delete(get_entry(user_id, entry_id, Permission.EDIT))
     db.session.commit()

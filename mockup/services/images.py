@@ -4,14 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PIL import Image
-from sqlalchemy import select
-
 from .. import storage
 from ..errors import N_, Invalid, NotFound
 from ..extensions import db
 from ..imaging.formats import encode
-from ..models import Generation, Image as ImageRow, Project
-from . import deleted_images
+from ..models import Image as ImageRow, Project
+from . import access, deleted_images
+from .access import Permission
 
 DOWNLOAD_FORMATS = {"png": ("png", "image/png"), "jpeg": ("jpg", "image/jpeg"), "webp": ("webp", "image/webp")}
 
@@ -23,19 +22,17 @@ class Download:
     mimetype: str
 
 
-def get_image(owner_id: str, image_id: str) -> ImageRow:
-    image = db.session.scalar(
-        select(ImageRow).join(Generation, ImageRow.generation_id == Generation.id)
-        .where(ImageRow.id == image_id, Generation.owner_id == owner_id)
-    )
-    if image is None:
-        raise NotFound(N_("This image does not exist."))
+def get_image(user_id: str, image_id: str, needs: Permission = Permission.VIEW) -> ImageRow:
+    """An image of a project the user is in, if their role there allows `needs`."""
+    image = db.session.get(ImageRow, image_id)
+    access.check(user_id, image.generation.project if image else None, needs, N_("This image does not exist."))
     return image
 
 
-def get_candidate(owner_id: str, generation_id: str, image_id: str) -> ImageRow:
-    """One of the owner's images that must be a candidate of the given generation."""
-    image = get_image(owner_id, image_id)
+def get_candidate(user_id: str, generation_id: str, image_id: str,
+                  needs: Permission = Permission.EDIT) -> ImageRow:
+    """An image that must be a candidate of the given generation (to select it or edit it)."""
+    image = get_image(user_id, image_id, needs)
     if image.generation_id != generation_id:
         raise NotFound(N_("This image does not belong to this generation."),
                        fields={"image_id": N_("Not in this generation.")})
@@ -82,8 +79,8 @@ def files_of_image(image: ImageRow) -> list[str]:
     return [rel for rel in rels if rel]
 
 
-def delete_image(owner_id: str, image_id: str) -> None:
-    image = get_image(owner_id, image_id)
+def delete_image(user_id: str, image_id: str) -> None:
+    image = get_image(user_id, image_id, Permission.EDIT)
     doomed = files_of_image(image)
     deleted_images.remember(image)
     db.session.delete(image)

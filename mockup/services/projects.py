@@ -4,9 +4,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from .. import storage
-from ..errors import N_, Invalid, NotFound
+from ..errors import N_, Invalid
 from ..extensions import db
 from ..models import Generation, Image, Project
+from .access import Permission, project_for, visible_projects
 from .images import files_of_image
 
 
@@ -22,18 +23,17 @@ def _clean(name: str, description: str) -> tuple[str, str]:
     return name, description
 
 
-def list_projects(owner_id: str) -> list[Project]:
+def list_projects(user_id: str) -> list[Project]:
+    """The projects the user owns and those shared with them, last changed first."""
     return list(db.session.scalars(
-        select(Project).where(Project.owner_id == owner_id).order_by(Project.updated_at.desc())
+        select(Project).where(visible_projects(user_id)).order_by(Project.updated_at.desc())
     ))
 
 
-def get_project(owner_id: str, project_id: str) -> Project:
-    """The owner's project; someone else's answers NotFound exactly like a missing one."""
-    project = db.session.scalar(select(Project).where(Project.id == project_id, Project.owner_id == owner_id))
-    if project is None:
-        raise NotFound(N_("This project does not exist."))
-    return project
+def get_project(user_id: str, project_id: str, needs: Permission = Permission.VIEW) -> Project:
+    """A project the user may act on as `needs` says; a stranger's request answers NotFound exactly like
+    a missing one, a member's whose role may not answers Forbidden."""
+    return project_for(user_id, project_id, needs)[0]
 
 
 def create_project(owner_id: str, name: str, description: str = "") -> Project:
@@ -44,9 +44,9 @@ def create_project(owner_id: str, name: str, description: str = "") -> Project:
     return project
 
 
-def update_project(owner_id: str, project_id: str, name: str | None = None,
+def update_project(user_id: str, project_id: str, name: str | None = None,
                    description: str | None = None) -> Project:
-    project = get_project(owner_id, project_id)
+    project = get_project(user_id, project_id, Permission.EDIT)
     project.name, project.description = _clean(
         project.name if name is None else name,
         project.description if description is None else description,
@@ -70,7 +70,10 @@ def image_counts(project_ids: list[str]) -> dict[str, int]:
 
 def files_of_project(project: Project) -> list[str]:
     """Everything on disk that belongs to a project (relative paths), gathered before its rows go."""
-    rels = storage.project_dirs(project.owner_id, project.id)
+    # Each member's generations keep their files under that member's own folders.
+    creators = {project.owner_id, *db.session.scalars(
+        select(Generation.owner_id).where(Generation.project_id == project.id).distinct())}
+    rels = [rel for creator in sorted(creators) for rel in storage.project_dirs(creator, project.id)]
     for character in project.characters:
         rels += storage.with_thumbnails(character.image_path, character.cutout_path)
     image_rows = db.session.scalars(
@@ -81,9 +84,10 @@ def files_of_project(project: Project) -> list[str]:
     return [rel for rel in rels if rel]
 
 
-def delete_project(owner_id: str, project_id: str) -> None:
-    """Deletes the project's rows, then its files (after the commit, so a failed commit keeps them)."""
-    project = get_project(owner_id, project_id)
+def delete_project(user_id: str, project_id: str) -> None:
+    """Deletes the project's rows, then its files (after the commit, so a failed commit keeps them).
+    Only its owner may."""
+    project = get_project(user_id, project_id, Permission.MANAGE)
     doomed = files_of_project(project)
     db.session.delete(project)
     db.session.commit()

@@ -1,7 +1,7 @@
 """IP characters of a project: the list, registering one, deleting one, and their pictures."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -10,6 +10,7 @@ from ..forms import ButtonForm, CharacterForm
 from ..http.files import send_stored
 from ..imaging.formats import MIME_TYPES
 from ..services import characters, projects
+from ..services.access import Permission
 from .common import owner_id, perform, render_form, run_form, uploaded
 from .kept import KeptUploads
 
@@ -19,7 +20,9 @@ bp = Blueprint("characters", __name__)
 @bp.route("/projects/<project_id>/characters", methods=["GET", "POST"])
 @login_required
 def index(project_id: str):
-    project = projects.get_project(owner_id(), project_id)
+    # Every member sees the characters; registering one is an editor's (checked before the form).
+    needs = Permission.EDIT if request.method == "POST" else Permission.VIEW
+    project = projects.get_project(owner_id(), project_id, needs)
     form = CharacterForm()
     kept = KeptUploads(form)
     done = run_form(form, lambda: characters.create_character(

@@ -11,7 +11,7 @@ from flask_babel import get_locale, gettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from ..errors import NotFound, ServiceError
+from ..errors import Forbidden, NotFound, ServiceError
 from ..forms import AppForm
 from ..http.retry import retry_after_error
 from ..i18n import LANGUAGES
@@ -46,8 +46,9 @@ def apply_service_error(form: AppForm, error: ServiceError) -> None:
 
 def run_form(form: AppForm, action: Callable[[], T]) -> Done[T] | None:
     """Validate a submitted form and run its service call. On a refusal the errors land on the form and
-    form.status holds the status of the re-rendered page. NotFound is not a form problem: it propagates
-    to the 404 page, so another user's ids look exactly like missing ones."""
+    form.status holds the status of the re-rendered page. NotFound and Forbidden are not form problems:
+    they propagate to the 404 page (so another user's ids look exactly like missing ones) and to the
+    403 page (a project member whose role may not do this)."""
     if not form.is_submitted():
         return None
     if not form.validate():
@@ -55,7 +56,7 @@ def run_form(form: AppForm, action: Callable[[], T]) -> Done[T] | None:
         return None
     try:
         return Done(action())
-    except NotFound:
+    except (NotFound, Forbidden):
         raise
     except ServiceError as error:
         apply_service_error(form, error)

@@ -11,7 +11,8 @@ from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
 from ..http.files import send_stored, stored_type
 from ..models import utcnow
 from ..imaging.formats import MIME_TYPES
-from ..services import budgets, estimates, generations, history, image_jobs, projects, submissions, thumbnails
+from ..services import access, budgets, estimates, generations, history, image_jobs, projects, submissions, thumbnails
+from ..services.access import Permission
 from .common import owner_id, perform, render_form, run_form, uploaded
 from .gone import watch
 from .kept import KeptUploads
@@ -41,7 +42,7 @@ def engine_error(code: str | None) -> str:
 @bp.route("/projects/<project_id>/generate", methods=["GET", "POST"])
 @login_required
 def new(project_id: str):
-    project = projects.get_project(owner_id(), project_id)
+    project = projects.get_project(owner_id(), project_id, Permission.EDIT)
     form = GenerateForm().offer_characters(project.characters)
     # The same form sent again opens what it made, whatever else it carries now (Back keeps no file).
     made = form.is_submitted() and submissions.made_by(owner_id(), form.submission.data)
@@ -76,6 +77,7 @@ def _status_context(generation_id: str) -> dict:
         "saved": history.saved_image_ids(owner_id(), [image.id for image in generation.images]),
         "note_form": NoteForm(formdata=None),
         "failure": engine_error(generation.error_code) if generation.status == "failed" else None,
+        "allowed": access.allowed_actions(access.role_of(owner_id(), generation.project)),
     }
 
 

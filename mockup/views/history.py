@@ -1,12 +1,12 @@
 """The project history: the list and removing an entry (images are saved to it from /images)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from ..forms import ButtonForm
-from ..services import history, projects
+from ..services import access, history
 from .common import owner_id, perform
 
 bp = Blueprint("history", __name__)
@@ -15,8 +15,12 @@ bp = Blueprint("history", __name__)
 @bp.get("/projects/<project_id>/history")
 @login_required
 def index(project_id: str):
-    project = projects.get_project(owner_id(), project_id)
-    return render_template("history/index.html", project=project, entries=history.list_history(owner_id(), project_id))
+    """`?review=approved` shows only the approved images (the team's decisions)."""
+    project, role = access.project_for(owner_id(), project_id)
+    approved_only = request.args.get("review") == "approved"
+    entries = history.list_history(owner_id(), project_id, "approved" if approved_only else None)
+    return render_template("history/index.html", project=project, entries=entries, approved_only=approved_only,
+                           allowed=access.allowed_actions(role))
 
 
 @bp.post("/history/<entry_id>/delete")
