@@ -37,9 +37,10 @@ NEEDS = {
     ("characters.index", "GET"): "view", ("characters.index", "POST"): "edit",
     ("characters.delete", "POST"): "edit", ("characters.cutout", "POST"): "edit",
     ("characters.image", "GET"): "view", ("characters.thumbnail", "GET"): "view",
+    ("characters.use", "POST"): "edit", ("characters.undo_cutout", "POST"): "edit",
     ("generate.new", "GET"): "edit", ("generate.new", "POST"): "edit",
     ("generate.generation", "GET"): "view", ("generate.status", "GET"): "view",
-    ("generate.input_image", "GET"): "view",
+    ("generate.input_image", "GET"): "view", ("generate.thumbnail", "GET"): "view",
     ("generate.retry", "POST"): "edit", ("generate.cancel", "POST"): "edit", ("generate.select", "POST"): "edit",
     ("history.index", "GET"): "view", ("history.delete", "POST"): "edit",
     ("images.detail", "GET"): "view", ("images.file", "GET"): "view", ("images.thumbnail", "GET"): "view",
@@ -76,6 +77,14 @@ NOT_PROJECT_SCOPED = {
     ("queue.index", "GET"), ("system.healthz", "GET"), ("metrics.metrics", "GET"), ("static", "GET"),
     ("api.login", "POST"), ("api.logout", "POST"), ("api.me", "GET"), ("api.refresh", "POST"),
     ("api.register", "POST"), ("api.openapi", "GET"), ("api.list_projects", "GET"), ("api.create_project", "POST"),
+    # The installation's accounts and costs: admins only (tests/test_admin.py), or one's own usage.
+    ("admin.index", "GET"), ("admin.create_user", "POST"), ("admin.invite", "POST"), ("admin.month_usage", "GET"),
+    ("admin.reset_link", "POST"), ("admin.set_budget", "POST"), ("admin.update_user", "POST"),
+    ("api.list_users", "GET"), ("api.create_user", "POST"), ("api.update_user", "PATCH"),
+    ("api.create_invite", "POST"), ("api.month_usage", "GET"),
+    ("auth.reset_password", "GET"), ("auth.reset_password", "POST"),
+    # One's own kept upload (tests/test_workflow.py) and one's own queue.
+    ("kept.thumbnail", "GET"), ("queue.status", "GET"),
 }
 ALLOWED = {
     "owner": {"view", "comment", "review", "edit", "owner"},
@@ -133,7 +142,7 @@ def team(app) -> dict:
     return {"users": users, "ids": {
         "project_id": project_id, "character_id": character_id, "generation_id": generation_id,
         "image_id": image_id, "other_image_id": other_image_id, "comment_id": comment_id, "entry_id": entry_id,
-        "user_id": users["target"], "kind": "source", "variant": "2k",
+        "user_id": users["target"], "kind": "source", "variant": "2k", "version": "original",
     }}
 
 
