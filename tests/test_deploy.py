@@ -140,11 +140,11 @@ def run_a_job(base_url: str, request_id: str) -> str:
     project = api.post(f"{base_url}/api/projects", json={"name": "Mugs", "description": ""}, timeout=30)
     project_id = project.json()["project"]["id"]
     character = api.post(f"{base_url}/api/projects/{project_id}/characters", data={"name": "Bunny"},
-                         files={"image": ("bunny.png", png_bytes((90, 90)))}, timeout=30)
+                         files={"image": ("bunny.png", png_bytes((600, 600)))}, timeout=30)
     submitted = api.post(f"{base_url}/api/generations", headers={"X-Request-ID": request_id}, data={
         "project_id": project_id, "mode": "ip-change", "character_id": character.json()["character"]["id"],
         "prompt": "glossy acrylic",
-    }, files={"source_image": ("mug.png", png_bytes((160, 120)))}, timeout=30)
+    }, files={"source_image": ("mug.png", png_bytes((640, 520)))}, timeout=30)
     assert submitted.status_code == 202 and submitted.headers["X-Request-ID"] == request_id, submitted.text
     status_url = f"{base_url}/api/generations/{submitted.json()['generation']['id']}"
 
@@ -426,10 +426,12 @@ def test_plain_http_redirects_and_bodies_are_capped_at_the_apps_limit(proxy):
     redirect = requests.get(f"{proxy.http}/projects?page=2", allow_redirects=False, timeout=10)
     assert redirect.status_code == 301 and redirect.headers["Location"] == "https://127.0.0.1/projects?page=2"
     # The largest request the app takes (three 10 MB images) gets through to the app, which answers it
-    # (here: no CSRF token); the app's answers carry X-Request-ID, nginx's own do not.
+    # (here: no CSRF token, so back to the sign-in page with a sentence); the app's answers carry
+    # X-Request-ID, nginx's own do not.
     files = {name: (f"{name}.png", b"\0" * (10 * MiB)) for name in ("source_image", "character_image", "texture_image")}
-    passed = requests.post(f"{proxy.https}/auth/login", files=files, verify=str(proxy.certificate), timeout=60)
-    assert passed.status_code == 400 and "X-Request-ID" in passed.headers
+    passed = requests.post(f"{proxy.https}/auth/login", files=files, verify=str(proxy.certificate), timeout=60,
+                           allow_redirects=False)
+    assert passed.status_code == 303 and "X-Request-ID" in passed.headers
     assert _declared_body_answer(proxy, 32 * MiB + 1) == 413
 
 
