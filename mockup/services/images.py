@@ -4,11 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PIL import Image
+from sqlalchemy import update
+
 from .. import storage
 from ..errors import N_, Invalid, NotFound
 from ..extensions import db
 from ..imaging.formats import encode
-from ..models import Image as ImageRow, Project
+from ..models import Generation, Image as ImageRow, Project
 from . import access, deleted_images
 from .access import Permission
 
@@ -83,6 +85,9 @@ def delete_image(user_id: str, image_id: str) -> None:
     image = get_image(user_id, image_id, Permission.EDIT)
     doomed = files_of_image(image)
     deleted_images.remember(image)
+    # Edits made from it keep going without their parent. Said here rather than left to the foreign
+    # key's ON DELETE SET NULL, which SQLite applies only on connections that enabled foreign keys.
+    db.session.execute(update(Generation).where(Generation.parent_image_id == image.id).values(parent_image_id=None))
     db.session.delete(image)
     db.session.commit()
     storage.remove(*doomed)
