@@ -89,17 +89,22 @@ def image_file(name: str, size, color) -> dict:
     return {"name": name, "mimeType": "image/png", "buffer": png_bytes(size, color)}
 
 
-def sign_up_with_a_project(page, server: str, screenshots: bool = False) -> None:
-    """Register through the form and create the project "Spring mugs"; its page is open afterwards."""
-    page.goto(f"{server}/auth/register")
-    if screenshots:
-        shot(page, "01-register")
-    page.fill("#email", "designer@example.com")
-    page.fill("#name", "Dana Designer")
+def register(page, server: str, email: str, name: str, url: str | None = None, screenshot: str | None = None) -> None:
+    """Sign up through the register form (at `url`, an invitation link, when given); signed in afterwards."""
+    page.goto(url or f"{server}/auth/register")
+    if screenshot:
+        shot(page, screenshot)
+    page.fill("#email", email)
+    page.fill("#name", name)
     page.fill("#password", "correct horse")
     page.fill("#confirm", "correct horse")
     page.click("button[type=submit] >> text=Create account")
     page.wait_for_url(f"{server}/projects")
+
+
+def sign_up_with_a_project(page, server: str, screenshots: bool = False) -> None:
+    """Register through the form and create the project "Spring mugs"; its page is open afterwards."""
+    register(page, server, "designer@example.com", "Dana Designer", screenshot="01-register" if screenshots else None)
     page.fill("#name", "Spring mugs")
     page.fill("#description", "Ceramic mugs for the spring collection")
     page.click("text=Create project")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import base_config
-from .test_browser import image_file, page, server  # noqa: F401 - the fixtures of the browser walks
+from .test_browser import image_file, page, register, server  # noqa: F401 - the fixtures of the browser walks
 
 PASSWORD = "correct horse"
 
@@ -16,16 +16,6 @@ PASSWORD = "correct horse"
 def app_config(tmp_path):
     return {**base_config(tmp_path), "RATELIMIT_ENABLED": True, "REGISTRATION": "invite",
             "MOCKUP_ENGINE": "gemini", "GEMINI_API_KEY": "not-used", "GEMINI_BASE_URL": "http://127.0.0.1:9"}
-
-
-def register(page, server: str, email: str, name: str, url: str | None = None) -> None:
-    page.goto(url or f"{server}/auth/register")
-    page.fill("#email", email)
-    page.fill("#name", name)
-    page.fill("#password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    page.click("button[type=submit] >> text=Create account")
-    page.wait_for_url(f"{server}/projects")
 
 
 def test_the_first_account_invites_a_colleague_and_sees_the_cost_before_sending(server, page):

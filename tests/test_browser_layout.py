@@ -4,7 +4,7 @@ One server, one browser page and one set of content for the whole matrix (the fi
 tests/test_browser.py)."""
 from __future__ import annotations
 
-from .test_browser import image_file, page, server, shot, wait_for_candidates  # noqa: F401 (fixtures)
+from .test_browser import image_file, page, register, server, shot, wait_for_candidates  # noqa: F401 (fixtures)
 
 WIDTHS = (390, 1440)
 LANGUAGES = ("en", "ko")
@@ -64,13 +64,7 @@ def make_long_content(page, server: str) -> dict[str, str]:
     """Sign up and fill a project with the longest things users may write; the pages to check."""
     page.set_extra_http_headers({"Accept-Language": "en"})
     page.set_viewport_size({"width": 1440, "height": 900})
-    page.goto(f"{server}/auth/register")
-    page.fill("#email", EMAIL)
-    page.fill("#name", NAME)
-    page.fill("#password", "correct horse")
-    page.fill("#confirm", "correct horse")
-    page.click("button[type=submit] >> text=Create account")
-    page.wait_for_url(f"{server}/projects")
+    register(page, server, EMAIL, NAME)
     page.fill("#name", NAME)
     page.fill("#description", DESCRIPTION)
     page.click("text=Create project")

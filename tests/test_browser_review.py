@@ -5,22 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from .test_browser import image_file, page, server, shot, sign_up_with_a_project, wait_for_candidates  # noqa: F401
+from .test_browser import image_file, page, register, server, shot, sign_up_with_a_project, wait_for_candidates  # noqa: F401
 
 pytestmark = pytest.mark.rate_limited  # served as in production, limits on
 
 COLLEAGUE = "rey@example.com"
 BOX = ((0.2, 0.3), (0.5, 0.6))  # the comment's box: its corners in fractions of the shown image
-
-
-def register(page, server: str, email: str, name: str) -> None:
-    page.goto(f"{server}/auth/register")
-    page.fill("#email", email)
-    page.fill("#name", name)
-    page.fill("#password", "correct horse")
-    page.fill("#confirm", "correct horse")
-    page.click("button[type=submit] >> text=Create account")
-    page.wait_for_url(f"{server}/projects")
 
 
 def drag(page, locator, start: tuple[float, float], end: tuple[float, float]) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from .test_browser import page, server, shot, wait_for_candidates  # noqa: F401 - the fixtures
-from .test_browser_accounts import PASSWORD, register
+from .test_browser import register
+from .test_browser_accounts import PASSWORD
 from .test_browser_review import BOX, assert_the_owner_sees_the_review, make_two_candidates, pin_a_comment_and_approve
 
 pytestmark = pytest.mark.rate_limited  # served as in production, limits on
