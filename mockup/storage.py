@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
@@ -192,6 +192,10 @@ def user_dirs(user_id: str) -> list[str]:
     return [f"{area}/{_id(user_id)}" for area in ("uploads", "generations", "characters", "staging")]
 
 
+def staging_dir(user_id: str) -> str:
+    return f"staging/{_id(user_id)}"
+
+
 def write_atomic(rel: str, data: bytes) -> Path:
     """Write to a temporary file in the target folder, then rename it into place, so a reader or a
     crash never sees half a file. A full disk is Unavailable, with a sentence for the user."""
@@ -227,6 +231,18 @@ def read(rel: str) -> bytes:
 
 def exists(rel: str | None) -> bool:
     return bool(rel) and resolve(rel).is_file()
+
+
+def remove_empty(*rels: str) -> None:
+    """Remove folders that hold no file any more (their empty subfolders with them); a folder that still
+    holds a file is left as it is."""
+    for rel in rels:
+        path = resolve(rel)
+        if not path.is_dir():
+            continue
+        for folder, _, _ in sorted(os.walk(path), key=lambda entry: -len(entry[0])):
+            with suppress(OSError):
+                os.rmdir(folder)
 
 
 def remove(*rels: str | None) -> None:

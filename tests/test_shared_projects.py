@@ -98,6 +98,29 @@ def test_a_members_generation_belongs_to_the_project_and_its_files_go_with_it(ap
     assert files_under(app.config["DATA_DIR"] + f"/uploads/{people['colleague']}") == []
 
 
+def test_a_member_who_deletes_their_account_leaves_their_work_with_the_project(app, client):
+    """An editor's generation, selected 2K file and character stay in the owner's project, files and all,
+    when the editor deletes their account; what was only theirs (their own project) goes."""
+    owner = sign_up(client, "owner@example.com", "Owner")
+    editor = sign_up(app.test_client(), "editor@example.com", "Editor")
+    project_id = create_project(owner)
+    owner.post(f"/api/projects/{project_id}/members", json={"email": "editor@example.com", "role": "editor"})
+    character_id = create_character(editor, project_id)
+    generation_id, image_ids = finished_generation(app, editor, project_id, character_id)
+    own_project = create_project(editor, "Editor's own")
+    with app.app_context():
+        before = {rel for rel in files_under(app.config["DATA_DIR"]) if f"/{project_id}/" in rel or "characters/" in rel}
+        accounts.delete_account(editor.user["id"], PASSWORD)
+        kept = db.session.get(Generation, generation_id)
+        assert kept.owner_id == owner.user["id"]
+        assert projects.list_projects(owner.user["id"])[0].id == project_id
+    assert owner.get(f"/api/generations/{generation_id}").get_json()["generation"]["images"][0]["id"] == image_ids[0]
+    assert owner.get(f"/api/characters/{character_id}/image").status_code == 200
+    assert owner.get(f"/api/images/{image_ids[0]}/download").status_code == 200
+    assert before and before <= set(files_under(app.config["DATA_DIR"]))
+    assert_error(owner.get(f"/api/projects/{own_project}"), 404, "NOT_FOUND")
+
+
 # --- the JSON API ---------------------------------------------------------------------------------------
 
 def test_members_api(app, client):

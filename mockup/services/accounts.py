@@ -11,7 +11,8 @@ from sqlalchemy import func, select, text, update
 
 from ..errors import N_, Conflict, Forbidden, Invalid, NotFound, ServiceError, Unauthorized
 from ..extensions import db
-from ..models import Invitation, LoginSession, PasswordReset, RefreshToken, User, new_id, utcnow
+from ..models import (Generation, Image, ImageJob, Invitation, LoginSession, PasswordReset, Project, RefreshToken, User,
+                      new_id, utcnow)
 from .. import storage
 from . import links
 from .projects import files_of_project
@@ -261,11 +262,29 @@ def set_locale(user_id: str, locale: str | None) -> None:
 
 
 def delete_account(user_id: str, password: str) -> None:
-    """Deletes the account, its projects and every file of it."""
+    """Deletes the account, its projects and every file of them. What the user made in colleagues'
+    projects belongs to those projects and stays there (shared/API.md, "Shared projects")."""
     user = get_user(user_id)
     if not _check_password(password, user.password_hash):
         raise Invalid(N_("The password is not correct."), fields={"password": N_("Not correct.")})
     doomed = [rel for project in user.projects for rel in files_of_project(project)]
+    _hand_shared_work_to_owners(user_id)
     db.session.delete(user)
     db.session.commit()
-    storage.remove(*doomed, *storage.user_dirs(user_id))
+    storage.remove(*doomed, storage.staging_dir(user_id))
+    storage.remove_empty(*storage.user_dirs(user_id))
+
+
+def _hand_shared_work_to_owners(user_id: str) -> None:
+    """The user's generations and image jobs in projects they do not own pass to each project's owner,
+    files left where they are, so deleting the account does not take them (or their cost) away from the
+    project."""
+    project_owner = select(Project.owner_id).where(Project.id == Generation.project_id).scalar_subquery()
+    db.session.execute(
+        update(Generation).where(Generation.owner_id == user_id, project_owner != user_id)
+        .values(owner_id=project_owner, submission=None).execution_options(synchronize_session=False))
+    image_owner = (select(Generation.owner_id).join(Image, Image.generation_id == Generation.id)
+                   .where(Image.id == ImageJob.image_id).scalar_subquery())
+    db.session.execute(
+        update(ImageJob).where(ImageJob.owner_id == user_id, image_owner != user_id)
+        .values(owner_id=image_owner).execution_options(synchronize_session=False))
