@@ -5,6 +5,7 @@ Rows carry an injected queued_at; no test waits for time to pass. The same with 
 tests/test_fair_queue_stack.py."""
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -165,8 +166,18 @@ def test_the_reaper_holds_again_what_the_broker_lost_and_it_is_dispatched_in_its
 
 
 @pytest.mark.parametrize("queue_app", ["postgresql"], indirect=True)  # SQLite runs one writer at a time
-def test_dispatchers_racing_on_postgresql_never_pass_the_capacity(queue_app):
-    """Eight dispatchers at once, each on its own connection: the advisory lock lets exactly 3 jobs out."""
+def test_dispatchers_racing_on_postgresql_never_pass_the_capacity(queue_app, monkeypatch):
+    """Eight dispatchers at once, each on its own connection, with the gap between counting what is in
+    flight and taking jobs held open for a different time in each (so that, unserialized, later ones
+    would count before earlier ones committed and take further jobs): exactly 3 jobs go out."""
+    counted, gaps = order.in_flight, itertools.count()
+
+    def slow_count() -> int:
+        number = counted()
+        threading.Event().wait(0.1 * next(gaps))
+        return number
+
+    monkeypatch.setattr(order, "in_flight", slow_count)
     queue = Queue()
     for index in range(20):
         queue.generation(f"A{index}", "alice" if index % 2 else "bob", PRIORITY_BATCH, index)
