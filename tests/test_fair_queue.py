@@ -99,6 +99,20 @@ def test_a_job_submitted_during_a_batch_waits_only_for_the_jobs_already_running(
     assert queue.order() == ["B1", "C1", "B2", "A4", "A5", "A6", "A7", "A8"]
 
 
+def test_within_a_turn_the_owner_served_longest_ago_goes_first(queue_app):
+    """One slot freeing at a time: Alice's batch is older, but her last job started after Bob's did (or
+    Bob never ran one), so Bob's turn comes first; a start at another priority does not count."""
+    queue = Queue()
+    queue.generation("A-done", "alice", PRIORITY_BATCH, -10, status="succeeded", started_at=T0 - timedelta(minutes=1))
+    queue.generation("B-done", "bob", PRIORITY_BATCH, -20, status="succeeded", started_at=T0 - timedelta(minutes=9))
+    queue.generation("C-edit", "carol", PRIORITY_HIGH, -30, status="succeeded", started_at=T0)
+    for index in range(2):
+        queue.generation(f"A{index + 1}", "alice", PRIORITY_BATCH, index)
+    queue.generation("B1", "bob", PRIORITY_BATCH, 10)
+    queue.generation("C1", "carol", PRIORITY_BATCH, 20)
+    assert queue.order() == ["C1", "B1", "A1", "A2"]
+
+
 def test_ties_break_by_age_then_id_the_same_way_every_time(queue_app):
     queue = Queue()
     same_minute = [queue.generation(f"A{index}", "alice", PRIORITY_NORMAL, 0) for index in range(3)]

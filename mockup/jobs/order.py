@@ -3,10 +3,12 @@ the embedded runner, the queue positions of the pages and the API, and the finis
 
 Priorities are strict (high 1, normal 5, batch 10; lower first). Within a priority the owners take
 turns: a job's turn is its place among its owner's active jobs of that priority (those in flight
-first, then the waiting ones by age), and the queue goes turn by turn, oldest first within a turn. So
-a colleague's single generation submitted during a 50-generation batch has turn 1 and runs as soon as
-a slot frees, behind only the jobs already running; two 30-job batches alternate. Generations and
-image jobs (2K upscales, cut-outs: owner_id on their row too) share one order and one capacity.
+first, then the waiting ones by age), and the queue goes turn by turn; within a turn the owner whose
+last job (at that priority) started longest ago goes first, so that the turns go round even when one
+slot frees at a time and an owner's turns start again from 1; then the oldest job. So a colleague's
+single generation submitted during a 50-generation batch has turn 1 and runs as soon as a slot frees,
+behind only the jobs already running; two 30-job batches alternate. Generations and image jobs (2K
+upscales, cut-outs: owner_id on their row too) share one order and one capacity.
 
 A queued row is *held* (lease_until NULL: it waits in the database) or *handed over* (lease_until set:
 its message went to the broker, and the reaper takes it back if no worker claimed it by then). The
@@ -51,18 +53,33 @@ def _active(table: JobTable) -> Select:
     ).where(table.status.in_(("queued", "running")))
 
 
+def _served(table: JobTable, waiting_owners: Select) -> Select:
+    return select(table.owner_id.label("owner_id"), table.priority.label("priority"),
+                  table.started_at.label("started_at")).where(table.started_at.is_not(None),
+                                                              table.owner_id.in_(waiting_owners))
+
+
 def fair_order(*, held_only: bool = False) -> Select:
     """The queued jobs of every table as Turn rows, next first: handed-over jobs (already at the broker)
-    before held ones, then priority, turn, age and id (so ties always break the same way). One query;
-    the window runs over the active jobs only, which the status index finds and the queue limit bounds."""
-    active = union_all(*(_active(table) for table in JOB_TABLES)).subquery("active")
+    before held ones, then priority, turn, the owner served longest ago (never first), age and id (so
+    ties always break the same way). One query: the window runs over the active jobs, which the status
+    index finds and the queue limit bounds; an owner's last start is looked up (owner_id index) only
+    for the owners who wait."""
+    active = union_all(*(_active(table) for table in JOB_TABLES)).cte("active")
+    waiting_owners = select(active.c.owner_id).where(active.c.status == "queued")
+    served = union_all(*(_served(table, waiting_owners) for table in JOB_TABLES)).subquery("served")
+    last = (select(served.c.owner_id, served.c.priority, func.max(served.c.started_at).label("started_at"))
+            .group_by(served.c.owner_id, served.c.priority).subquery("last"))
     turn = func.row_number().over(partition_by=(active.c.priority, active.c.owner_id),
                                   order_by=(active.c.held, active.c.queued_at, active.c.id))
-    ranked = select(active, turn.label("turn")).subquery("ranked")
+    ranked = (select(active, turn.label("turn"), last.c.started_at.label("last_started"))
+              .outerjoin(last, and_(last.c.owner_id == active.c.owner_id, last.c.priority == active.c.priority))
+              .subquery("ranked"))
     query = select(ranked.c.job_table, ranked.c.id, ranked.c.priority).where(ranked.c.status == "queued")
     if held_only:
         query = query.where(ranked.c.held == 1)
-    return query.order_by(ranked.c.held, ranked.c.priority, ranked.c.turn, ranked.c.queued_at, ranked.c.id)
+    return query.order_by(ranked.c.held, ranked.c.priority, ranked.c.turn, ranked.c.last_started.nulls_first(),
+                          ranked.c.queued_at, ranked.c.id)
 
 
 def queue_positions() -> dict[str, int]:
