@@ -16,7 +16,7 @@ from mockup.extensions import db
 from mockup.jobs import PRIORITY_BATCH, PRIORITY_HIGH, PRIORITY_NORMAL, order, runner
 from mockup.jobs.registry import JOB_TYPES, TABLES
 from mockup.models import Generation, Image, ImageJob, utcnow
-from mockup.services import accounts, generations, projects
+from mockup.services import accounts, estimates, generations, projects
 
 from .conftest import app_with_tables, base_config, png_bytes
 from .polling import wait_until
@@ -210,6 +210,36 @@ def test_dispatchers_racing_on_postgresql_never_pass_the_capacity(queue_app, mon
         thread.join()
     assert len(taken) == len(set(taken)) == 3
     assert order.in_flight() == 3
+
+
+def test_a_batch_is_expected_to_finish_by_playing_the_fair_queue_forward(queue_app):
+    """Runs of 60 s measured; three slots. Alice has one job running (30 s in) and four waiting, Bob two
+    waiting after hers: Bob's take the two free slots now, Alice's follow as slots free up."""
+    queue = Queue()
+    for index in range(3):  # the measured runs, of another user at another priority
+        queue.generation(f"M{index}", "carol", PRIORITY_NORMAL, -60 - index, status="succeeded",
+                         started_at=T0 - timedelta(hours=1), finished_at=T0 - timedelta(hours=1) + timedelta(seconds=60))
+    alice = [queue.generation("A1", "alice", PRIORITY_BATCH, -5, status="running", started_at=T0 - timedelta(seconds=30))]
+    alice += [queue.generation(f"A{index}", "alice", PRIORITY_BATCH, index) for index in range(2, 6)]
+    bob = [queue.generation(f"B{index}", "bob", PRIORITY_BATCH, 10 + index) for index in (1, 2)]
+    assert queue.order() == ["B1", "B2", "A2", "A3", "A4", "A5"]
+
+    def seconds(ids: list[str]) -> float:
+        return (estimates.finish_of(ids, now=T0) - T0).total_seconds()
+
+    assert seconds(bob) == 60
+    assert seconds(alice[:1]) == 30
+    # A2 takes A1's slot at 30 s, A3 and A4 Bob's at 60 s, A5 A2's at 90 s.
+    assert [seconds([job_id]) for job_id in alice[1:]] == [90, 120, 120, 150]
+    assert seconds(alice) == 150
+
+
+def test_no_batch_estimate_without_a_measured_run_or_once_done(queue_app):
+    queue = Queue()
+    waiting = queue.generation("A1", "alice", PRIORITY_BATCH, 0)
+    done = queue.generation("A0", "alice", PRIORITY_BATCH, -1, status="succeeded")
+    assert estimates.finish_of([waiting], now=T0) is None  # nothing measured yet
+    assert estimates.finish_of([done], now=T0) is None
 
 
 def test_every_job_table_is_in_the_fair_order():
