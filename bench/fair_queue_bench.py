@@ -111,15 +111,16 @@ def run(jobs: int, delay_s: float, calls_per_minute: int) -> str:
 
 def report(jobs: int, delay_s: float, calls_per_minute: int, wall_s: float, found: dict[str, Generation],
            batch: list[str], colleagues: dict[str, list[str]]) -> str:
-    calls = jobs * CALLS_PER_JOB
-    by_slots = math.ceil(jobs / CAPACITY) * delay_s
+    total = jobs + sum(len(ids) for ids in colleagues.values())  # the floor of everything that ran
+    calls = total * CALLS_PER_JOB
+    by_slots = math.ceil(total / CAPACITY) * delay_s
     by_quota = max(0, calls - calls_per_minute) / calls_per_minute * 60 + delay_s
     floor = max(by_slots, by_quota)
     lines = [
         f"{date.today()}, {machine()}",
         "",
-        f"{jobs} generations at batch priority, Gemini at {delay_s:g} s per call, {calls_per_minute} calls a minute, "
-        f"{CAPACITY} at a time: all done in {wall_s:.0f} s; floor {floor:.0f} s "
+        f"{jobs} generations at batch priority and {total - jobs} of colleagues, Gemini at {delay_s:g} s per call, "
+        f"{calls_per_minute} calls a minute, {CAPACITY} at a time: all done in {wall_s:.0f} s; floor {floor:.0f} s "
         f"(slots {by_slots:.0f} s, quota {by_quota:.0f} s), {wall_s / floor:.2f} x the floor.",
         "",
         "| colleague | waited (queued -> last started) | took (queued -> finished) | Alice's jobs started meanwhile |",
