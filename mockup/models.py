@@ -139,8 +139,9 @@ class JobState:
     error_message: Mapped[Optional[str]] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     priority: Mapped[int] = mapped_column(Integer, default=5)
-    # Running: the lease, after which the reaper takes the job back. Queued: when the reaper sends it to
-    # the broker again in case the broker lost it.
+    # Running: the lease, after which the reaper takes the job back. Queued: NULL while the job is held in
+    # the database for its turn; once the dispatcher handed it to the broker, when the reaper takes it back
+    # in case the broker lost it (jobs/order.py).
     lease_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -153,11 +154,11 @@ class JobState:
     def is_finished(self) -> bool:
         return self.status in FINISHED_STATUSES
 
-    def queue_again(self, resend_at: datetime) -> None:
-        """Back to a fresh queued state with no attempts used (a retry, or a new request for a result);
-        `resend_at` is when the reaper sends it to the broker again if it is still waiting."""
+    def queue_again(self) -> None:
+        """Back to a fresh queued state with no attempts used (a retry, or a new request for a result),
+        held in the database until the dispatcher hands it over in its turn (jobs/order.py)."""
         self.status, self.error_code, self.error_message, self.attempts = "queued", None, None, 0
-        self.queued_at, self.lease_until, self.started_at, self.finished_at = utcnow(), resend_at, None, None
+        self.queued_at, self.lease_until, self.started_at, self.finished_at = utcnow(), None, None, None
         self.step = None
 
 
@@ -209,8 +210,8 @@ class Generation(JobState, db.Model):
     def is_edit(self) -> bool:
         return self.job_type == JOB_EDIT
 
-    def queue_again(self, resend_at: datetime) -> None:
-        super().queue_again(resend_at)
+    def queue_again(self) -> None:
+        super().queue_again()
         self.error_detail = None
 
 

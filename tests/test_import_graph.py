@@ -41,6 +41,7 @@ FORBIDDEN = {
     "mockup.jobs.handoff": ("mockup.services", "mockup.engines", "mockup.imaging"),
     "mockup.jobs.lifecycle": ("mockup.services", "mockup.engines", "mockup.imaging"),
     "mockup.jobs.progress": ("mockup.services", "mockup.engines", "mockup.imaging"),
+    "mockup.jobs.order": ("mockup.services", "mockup.engines", "mockup.imaging"),
     **{low: ("mockup.services", "mockup.views", "mockup.api", "mockup.jobs", "mockup.engines", "mockup.imaging",
              "mockup.callers")
        for low in ("mockup.models", "mockup.extensions", "mockup.storage", "mockup.errors", "mockup.telemetry")},

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from celery import Celery, Task, signals
-from flask import Flask
+from flask import Flask, current_app
 
 import config
 
 from .. import multiprocess_metrics, storage, telemetry
-from . import context
+from . import context, order
 from .registry import TASK_OF_TABLE
 
 log = logging.getLogger(__name__)
@@ -63,16 +63,32 @@ def celery_init_app(app: Flask) -> Celery:
 
 
 class CeleryRunner:
-    """The hand-off (handoff.submit) when REDIS_URL is set: a message with the job's id to its task."""
+    """The hand-off (handoff.submit, handoff.dispatch) when REDIS_URL is set: the database row stays the
+    queue's truth, and the broker gets only the jobs that can run now (JOB_WORKERS in flight), taken in
+    fair order (order.take_turns), each a message with the job's id to its task. Called after a submit,
+    after every delivery in the worker, after a cancel and by the reaper, in whichever process."""
 
     def __init__(self, celery: Celery) -> None:
         self.celery = celery
 
     def submit(self, table: str, job_id: str, priority: int) -> None:
+        """A job was queued: dispatch; the request's log context goes with it if it is among those sent
+        now (a job sent later, when a slot frees, logs without the request, as one the reaper took back)."""
+        self.dispatch(announced=job_id)
+
+    def dispatch(self, announced: str | None = None) -> None:
         try:
-            self.celery.send_task(TASK_OF_TABLE[table], args=[job_id], priority=priority, headers=context.headers())
-        except Exception:  # the job stays queued in its row: the reaper sends it again
-            log.exception("could not send job %s to the broker; the reaper will send it again", job_id)
+            turns = order.take_turns(current_app.config["JOB_WORKERS"])
+        except Exception:  # the jobs stay held in their rows: the reaper's dispatch takes them
+            log.exception("could not take the next jobs from the queue; the reaper will dispatch again")
+            return
+        for turn in turns:
+            headers = context.headers() if turn.id == announced else {}
+            try:
+                self.celery.send_task(TASK_OF_TABLE[turn.job_table], args=[turn.id], priority=turn.priority,
+                                      headers=headers)
+            except Exception:  # handed over but not sent: the reaper takes it back after JOB_REQUEUE_S
+                log.exception("could not send job %s to the broker; the reaper will take it back", turn.id)
 
 
 @signals.worker_init.connect

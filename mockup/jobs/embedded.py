@@ -7,12 +7,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask
-from sqlalchemy import select
 
 from ..extensions import db
-from . import context, runner
+from . import context, order, runner
 from .lifecycle import JobTable
-from .registry import TABLES
+from .order import TABLES_BY_NAME
 
 log = logging.getLogger(__name__)
 POLL_S = 1.0
@@ -53,6 +52,10 @@ class EmbeddedRunner:
         context.remember(job_id)
         self.wake()
 
+    def dispatch(self) -> None:
+        """Room was made (handoff.dispatch): the loop takes the next jobs in fair order."""
+        self.wake()
+
     def wake(self) -> None:
         self.ensure_started()
         self._wake.set()
@@ -79,19 +82,13 @@ class EmbeddedRunner:
         if free <= 0:
             return
         with self.app.app_context():
-            waiting = [
-                (job.priority, job.queued_at, table, job.id)
-                for table in TABLES
-                for job in db.session.execute(
-                    select(table.id, table.priority, table.queued_at)
-                    .where(table.status == "queued", table.id.not_in(busy))
-                    .order_by(table.priority, table.queued_at).limit(free)
-                )
-            ]
-        for _, _, table, job_id in sorted(waiting, key=lambda row: row[:2])[:free]:
+            # The queue's fair order (order.py), past the jobs this runner has taken but not yet claimed.
+            waiting = [turn for turn in db.session.execute(order.fair_order().limit(free + len(busy)))
+                       if turn.id not in busy][:free]
+        for turn in waiting:
             with self._lock:
-                self._running.add(job_id)
-            self._pool.submit(self._run, table, job_id)
+                self._running.add(turn.id)
+            self._pool.submit(self._run, TABLES_BY_NAME[turn.job_table], turn.id)
 
     def _run(self, table: JobTable, job_id: str) -> None:
         with context.restored(job_id):

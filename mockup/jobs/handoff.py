@@ -19,20 +19,25 @@ PRIORITY_NAMES = {PRIORITY_HIGH: "high", PRIORITY_NORMAL: "normal", PRIORITY_BAT
 class Runner(Protocol):
     def submit(self, table: str, job_id: str, priority: int) -> None: ...
 
+    def dispatch(self) -> None: ...
+
 
 def requeue_deadline() -> datetime:
-    """For a queued job, lease_until is when the reaper sends it to the queue again, in case the broker
-    lost it (a Redis restart)."""
+    """For a queued job handed to the broker, lease_until is when the reaper takes it back, in case the
+    broker lost it (a Redis restart); a queued job still held in the database has none (order.py)."""
     return utcnow() + timedelta(seconds=current_app.config["JOB_REQUEUE_S"])
 
 
 def submit(job: Generation | ImageJob) -> None:
-    """Hand a job to the runner after the commit that queued it. If the hand-off fails the job stays
-    queued in the database and the reaper sends it again, so a failed hand-off loses nothing."""
-    resubmit(job.__tablename__, job.id, job.priority)
-
-
-def resubmit(table: str, job_id: str, priority: int) -> None:
-    """The same hand-off by the row's table and id (the reaper sends again what it took back)."""
+    """Tell the runner after the commit that queued a job (held: lease_until NULL). The runner takes the
+    next jobs in fair order while there is room (jobs/order.py), this one or others; if the hand-off
+    fails the job stays queued in the database and the reaper's dispatch takes it, so nothing is lost."""
     runner: Runner = current_app.extensions["job_runner"]
-    runner.submit(table, job_id, priority)
+    runner.submit(job.__tablename__, job.id, job.priority)
+
+
+def dispatch() -> None:
+    """After a job left the queue or the running set (it ended, was canceled or taken back): let the
+    runner fill the room it made with the next jobs in fair order."""
+    runner: Runner = current_app.extensions["job_runner"]
+    runner.dispatch()

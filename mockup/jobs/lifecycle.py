@@ -19,7 +19,6 @@ from .. import storage, telemetry
 from ..errors import UNKNOWN, ServiceError
 from ..extensions import db
 from ..models import Generation, ImageJob, utcnow
-from .handoff import requeue_deadline
 from .progress import owned_by
 
 log = logging.getLogger(__name__)
@@ -162,12 +161,14 @@ def keep(table: JobTable, job_id: str, attempt: int, made: Made) -> str:
 
 
 def reap(tables: tuple[JobTable, ...], *, orphans: bool = False) -> list[tuple[str, str, int]]:
-    """Take back jobs whose worker died (lease expired) and re-send queued jobs the broker may have lost.
-    With orphans=True every running job counts as dead (the embedded runner's process restarted).
-    Returns (table name, id, priority) of the jobs to enqueue again; a job out of attempts is failed."""
-    resend = [job for table in tables for job in _reap_table(table, orphans)]
+    """Take back jobs whose worker died (lease expired) and jobs handed to the broker that no worker
+    claimed in time (the broker may have lost them): both wait in the database again (held, lease_until
+    NULL) for the dispatcher, in their turn. With orphans=True every running job counts as dead (the
+    embedded runner's process restarted). Returns (table name, id, priority) of the jobs taken back; a
+    job out of attempts is failed."""
+    taken_back = [job for table in tables for job in _reap_table(table, orphans)]
     db.session.commit()
-    return [(job.__tablename__, job.id, job.priority) for job in resend]
+    return [(job.__tablename__, job.id, job.priority) for job in taken_back]
 
 
 def _reap_table(table: JobTable, orphans: bool) -> list[JobRow]:
@@ -175,7 +176,7 @@ def _reap_table(table: JobTable, orphans: bool) -> list[JobRow]:
     dead = select(table).where(table.status == "running")
     if not orphans:
         dead = dead.where(table.lease_until < now)
-    resend = []
+    taken_back = []
     for job in db.session.scalars(dead):
         if job.attempts >= MAX_ATTEMPTS:
             job.status, job.finished_at, job.lease_until = "failed", now, None
@@ -183,12 +184,12 @@ def _reap_table(table: JobTable, orphans: bool) -> list[JobRow]:
             job.error_message = f"The job stopped unexpectedly {MAX_ATTEMPTS} times and was given up."
         else:
             job.status, job.step = "queued", None
-            resend.append(job)
-    resend += db.session.scalars(
+            taken_back.append(job)
+    taken_back += db.session.scalars(
         select(table).where(
-            table.status == "queued", table.lease_until < now, table.id.not_in([job.id for job in resend]),
+            table.status == "queued", table.lease_until < now, table.id.not_in([job.id for job in taken_back]),
         )
     )
-    for job in resend:
-        job.lease_until = requeue_deadline()
-    return resend
+    for job in taken_back:
+        job.lease_until = None
+    return taken_back

@@ -14,6 +14,7 @@ from ..errors import N_
 from ..models import JOB_CUTOUT, JOB_EDIT, JOB_GENERATE, JOB_UPSCALE, Generation, ImageJob
 from ..services import execution, image_jobs
 from .lifecycle import JobRow, JobTable, Made
+from .order import JOB_TABLES
 
 # Celery task names; tasks.py registers one task under each.
 GENERATION_TASK = "mockup.generate_mockup"
@@ -36,7 +37,7 @@ JOB_TYPES: dict[str, JobType] = {
     JOB_UPSCALE: JobType(ImageJob, image_jobs.make_variant, IMAGE_CRASHED, IMAGE_TASK),
     JOB_CUTOUT: JobType(ImageJob, image_jobs.make_variant, IMAGE_CRASHED, IMAGE_TASK),
 }
-# Every job table once, in the order of the job types.
-TABLES: tuple[JobTable, ...] = tuple(dict.fromkeys(job_type.table for job_type in JOB_TYPES.values()))
-TABLES_BY_NAME: dict[str, JobTable] = {table.__tablename__: table for table in TABLES}
+# Every job table once: the tables of the queue's fair order (order.py, below the services, which read it
+# too); tests/test_fair_queue.py checks that they are the tables of the job types above.
+TABLES: tuple[JobTable, ...] = JOB_TABLES
 TASK_OF_TABLE: dict[str, str] = {job_type.table.__tablename__: job_type.task for job_type in JOB_TYPES.values()}

@@ -33,22 +33,24 @@ def deliver(task: Task, table: JobTable, job_id: str) -> str | None:
     """Run one delivery. A message delivered again (its pool process died: Redis puts it back at once)
     or sent again by this function finds the job still under the dead attempt's lease; instead of
     doing nothing it comes back when the lease lapses and takes the job over, so the job does not wait
-    for the reaper. Against a live job it only ever waits: the heartbeat keeps renewing the lease."""
+    for the reaper. Against a live job it only ever waits: the heartbeat keeps renewing the lease.
+    Once the job has ended, its slot goes to the next job in fair order (handoff.dispatch)."""
     outcome = runner.run(table, job_id)
     if outcome is None and (task.request.retries or (task.request.delivery_info or {}).get("redelivered")):
         wait_s = runner.lease_left(table, job_id)
         if wait_s is not None:
             log.info("job %s still holds a lease; its redelivered message tries again in %.0f s", job_id, wait_s)
             raise task.retry(countdown=wait_s + LEASE_MARGIN_S)
+    handoff.dispatch()
     return outcome
 
 
 @shared_task(name="mockup.reap_jobs")
 def reap_jobs() -> list[str]:
-    """Send again the jobs whose worker died or that the broker lost; fail those out of attempts. Also
+    """Take back the jobs whose worker died or that the broker lost, fail those out of attempts, then
+    dispatch (which also catches up on any hand-off that failed). Returns the ids taken back. Also
     removes the uploads kept for forms once they are an hour old (services/staging.py)."""
     staging.sweep()
-    resend = runner.reap()
-    for table, job_id, priority in resend:
-        handoff.resubmit(table, job_id, priority)
-    return [job_id for _, job_id, _ in resend]
+    taken_back = runner.reap()
+    handoff.dispatch()
+    return [job_id for _, job_id, _ in taken_back]

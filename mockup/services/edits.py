@@ -60,7 +60,7 @@ def _queue(owner_id: str, parent: ImageRow, prompt: str, region: Mapping[str, An
     generation = Generation(
         id=new_id(), project_id=source.project_id, owner_id=owner_id, job_type=JOB_EDIT,
         mode=source.mode, engine=source.engine, prompt=prompt, parent_image_id=parent.id,
-        priority=PRIORITY_HIGH, lease_until=jobs.requeue_deadline(), **columns,
+        priority=PRIORITY_HIGH, **columns,
     )
     try:
         with storage.staged() as staging:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from PIL import Image
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 
 from .. import jobs, storage
 from ..engines import pricing
@@ -51,19 +51,11 @@ def count_by_status() -> dict[str, int]:
 
 
 def queue_position(generation: Generation) -> int | None:
-    """1 for the next job to run; None once it is no longer waiting."""
+    """1 for the next job to run, in the queue's fair order over every job table (jobs/order.py); None
+    once it is no longer waiting."""
     if generation.status != "queued":
         return None
-    ahead = db.session.scalar(
-        select(func.count()).where(
-            Generation.status == "queued",
-            or_(
-                Generation.priority < generation.priority,
-                and_(Generation.priority == generation.priority, Generation.queued_at < generation.queued_at),
-            ),
-        )
-    )
-    return (ahead or 0) + 1
+    return jobs.queue_positions().get(generation.id)
 
 
 def ensure_room() -> None:
@@ -120,7 +112,7 @@ def submit_generation(
     generation = Generation(
         id=new_id(), project_id=project.id, owner_id=owner_id, mode=mode, engine=engine, prompt=prompt,
         preserve_structure=preserve_structure, transparent_background=transparent_background, priority=priority,
-        lease_until=jobs.requeue_deadline(), character_id=character.id if character else None,
+        character_id=character.id if character else None,
         estimated_cost_usd=estimated, submission=submission)
     return _queue(project, generation, inputs)
 
@@ -176,7 +168,7 @@ def retry_generation(user_id: str, generation_id: str) -> Generation:
         raise Conflict(N_("Only a failed or canceled generation can be tried again."))
     budgets.ensure_within_budget(user_id, generation.estimated_cost_usd)
     ensure_room()
-    generation.queue_again(jobs.requeue_deadline())
+    generation.queue_again()
     db.session.commit()
     jobs.submit(generation)
     return generation
@@ -192,5 +184,6 @@ def cancel_generation(user_id: str, generation_id: str) -> Generation:
     db.session.commit()
     if not canceled:
         raise Conflict(N_("Only a generation that is still waiting can be canceled."))
+    jobs.dispatch()  # it may have been handed to the broker already: its slot goes to the next job
     db.session.refresh(generation)
     return generation

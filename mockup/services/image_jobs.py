@@ -67,7 +67,7 @@ def request(owner_id: str, image_id: str, job_type: str, priority: int = PRIORIT
         job = ImageJob(image_id=image.id, owner_id=owner_id, job_type=job_type)
         db.session.add(job)
     job.priority = priority
-    job.queue_again(jobs.requeue_deadline())
+    job.queue_again()
     db.session.commit()
     jobs.submit(job)
     return job

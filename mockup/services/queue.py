@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from .. import jobs
 from ..extensions import db
 from ..models import Character, Generation, Project, User, utcnow
 from .accounts import get_user
@@ -25,14 +26,6 @@ class QueueEntry:
     character_name: str | None = None  # a registered character's name; None when none or uploaded
 
 
-def _positions() -> dict[str, int]:
-    """Queue positions of every waiting job in one query (1 runs next)."""
-    waiting = db.session.scalars(
-        select(Generation.id).where(Generation.status == "queued").order_by(Generation.priority, Generation.queued_at)
-    )
-    return {generation_id: index for index, generation_id in enumerate(waiting, start=1)}
-
-
 def _seconds(generation: Generation, now: datetime) -> float | None:
     if generation.started_at is None:
         return None
@@ -48,7 +41,7 @@ def queue_for(user_id: str) -> list[QueueEntry]:
     if not user.is_admin:
         query = query.where(Generation.owner_id == user_id)
     rows = db.session.execute(query.order_by(Generation.created_at.desc()).limit(RECENT)).all()
-    positions, now = _positions(), utcnow()
+    positions, now = jobs.queue_positions(), utcnow()
     return [QueueEntry(generation, email, positions.get(generation.id), _seconds(generation, now), project, character)
             for generation, email, project, character in rows]
 
