@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask import current_app
 from PIL import Image
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import jobs, storage
 from ..engines import pricing
@@ -13,10 +14,11 @@ from ..engines.base import Mode
 from ..errors import N_, Conflict, Invalid, NotFound, QueueFull
 from ..jobs import PRIORITY_NORMAL
 from ..extensions import db
-from ..models import GENERATION_STATUSES, Character, Generation, Project, new_id, utcnow
+from ..models import GENERATION_STATUSES, Character, Generation, Image as ImageRow, Project, new_id, utcnow
 from . import access, budgets, submissions, uploads
 from .access import Permission
 from .characters import get_character
+from .paging import Page, PageRequest, paginate
 from .projects import get_project
 
 MODES: tuple[Mode, ...] = ("ip-change", "sketch-to-real")
@@ -30,13 +32,20 @@ def get_generation(user_id: str, generation_id: str, needs: Permission = Permiss
     return generation
 
 
-def recent_generations(user_id: str, project_id: str, limit: int = 20) -> list[Generation]:
-    """The project's latest generations, whoever of its members made them."""
+def recent_generations(user_id: str, project_id: str, page: PageRequest = PageRequest()) -> Page[Generation]:
+    """A page of the project's generations, newest first, whoever of its members made them; their
+    images come in one more query (selectinload), whatever the page's length."""
     get_project(user_id, project_id)
-    return list(db.session.scalars(
-        select(Generation).where(Generation.project_id == project_id)
-        .order_by(Generation.created_at.desc()).limit(limit)
-    ))
+    query = select(Generation).where(Generation.project_id == project_id).options(selectinload(Generation.images))
+    return paginate(query, (Generation.created_at.desc(), Generation.id.desc()), page)
+
+
+def list_images(user_id: str, generation_id: str, page: PageRequest = PageRequest()) -> Page[ImageRow]:
+    """A page of a generation's images in candidate order, with who reviewed each."""
+    generation = get_generation(user_id, generation_id)
+    query = (select(ImageRow).where(ImageRow.generation_id == generation.id)
+             .options(joinedload(ImageRow.reviewed_by)))
+    return paginate(query, (ImageRow.index, ImageRow.id), page)
 
 
 def queued_count() -> int:
