@@ -19,7 +19,7 @@ SHARED_FILE = "shared/picture.png"
 @dataclass(frozen=True)
 class Built:
     project_id: str  # the big project: `rows` of characters, members, generations, history entries
-    generation_id: str  # a generation of `rows` images
+    generation_id: str  # a generation of `rows` images, the project's oldest
     image_id: str  # an image with `rows` comments
 
 
@@ -33,11 +33,14 @@ def build(owner_id: str, rows: int) -> Built:
     theirs, `rows` colleagues who are its members, made its generations, reviewed and commented)."""
     now = utcnow()
     at = [now - timedelta(milliseconds=number) for number in range(rows)]  # newest first, all this month
+    # The generation of `rows` images (for the list of a generation's images) is the project's oldest, so
+    # the project's first pages show generations of one candidate each, as real ones (batches make dozens).
+    oldest = now - timedelta(milliseconds=rows)
     people = [new_id() for _ in range(rows)]
     project_id, big_id, commented_id = new_id(), new_id(), new_id()
     generations = [new_id() for _ in range(rows)]
     images = [commented_id, *(new_id() for _ in range(rows - 1))]
-    _insert(User, [{"id": person, "email": f"person{number}@example.com", "name": f"Person {number:05d}",
+    _insert(User, [{"id": person, "email": f"person{number}.{person[:8]}@example.com", "name": f"Person {number:05d}",
                     "password_hash": "x", "created_at": at[number]} for number, person in enumerate(people)])
     _insert(Project, [{"id": project_id, "owner_id": owner_id, "name": "Big project", "created_at": now,
                        "updated_at": now}]
@@ -49,10 +52,10 @@ def build(owner_id: str, rows: int) -> Built:
                          "thumbnail_path": SHARED_FILE, "created_at": when} for number, when in enumerate(at)])
     _insert(Generation, [_generation(generation, project_id, person, when)
                          for generation, person, when in zip(generations, people, at)]
-            + [_generation(big_id, project_id, owner_id, now)])
+            + [_generation(big_id, project_id, owner_id, oldest)])
     _insert(Image, [_image(image, generation, 0, person, when)
                     for image, generation, person, when in zip(images, generations, people, at)]
-            + [_image(new_id(), big_id, number, None, now) for number in range(rows)])
+            + [_image(new_id(), big_id, number, None, oldest) for number in range(rows)])
     _insert(HistoryEntry, [{"project_id": project_id, "image_id": image, "note": f"Pick {number}",
                             "created_at": when} for number, (image, when) in enumerate(zip(images, at))])
     _insert(Comment, [{"image_id": commented_id, "author_id": person, "body": f"Comment {number}",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import current_app
 from PIL import Image
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
 from .. import jobs, storage
 from ..engines import pricing
@@ -23,6 +23,7 @@ from .projects import get_project
 
 MODES: tuple[Mode, ...] = ("ip-change", "sketch-to-real")
 PROMPT_MAX = 2000
+CARD_IMAGES = 4  # the thumbnails a generation's card shows
 
 
 def get_generation(user_id: str, generation_id: str, needs: Permission = Permission.VIEW) -> Generation:
@@ -33,11 +34,24 @@ def get_generation(user_id: str, generation_id: str, needs: Permission = Permiss
 
 
 def recent_generations(user_id: str, project_id: str, page: PageRequest = PageRequest()) -> Page[Generation]:
-    """A page of the project's generations, newest first, whoever of its members made them; their
-    images come in one more query (selectinload), whatever the page's length."""
+    """A page of the project's generations, newest first, whoever of its members made them (their
+    first candidates: first_images)."""
     get_project(user_id, project_id)
-    query = select(Generation).where(Generation.project_id == project_id).options(selectinload(Generation.images))
+    query = select(Generation).where(Generation.project_id == project_id)
     return paginate(query, (Generation.created_at.desc(), Generation.id.desc()), page)
+
+
+def first_images(generation_ids: list[str], per: int = CARD_IMAGES) -> dict[str, list[ImageRow]]:
+    """The first `per` candidates of each of these generations, in one query: a card shows a few,
+    however many a batch made."""
+    ranked = (select(ImageRow, func.row_number().over(partition_by=ImageRow.generation_id, order_by=ImageRow.index)
+                     .label("rank"))
+              .where(ImageRow.generation_id.in_(generation_ids)).subquery())
+    image = aliased(ImageRow, ranked)
+    found: dict[str, list[ImageRow]] = {generation_id: [] for generation_id in generation_ids}
+    for row in db.session.scalars(select(image).where(ranked.c.rank <= per).order_by(image.index)):
+        found[row.generation_id].append(row)
+    return found
 
 
 def list_images(user_id: str, generation_id: str, page: PageRequest = PageRequest()) -> Page[ImageRow]:

@@ -68,7 +68,8 @@ def use(character_id: str, version: str):
 @login_required
 @limiter.exempt
 def image(character_id: str, version: str | None):
-    return send_stored(characters.picture_file(owner_id(), character_id, version), MIME_TYPES["png"])
+    return send_stored(characters.picture_file(owner_id(), character_id, version), MIME_TYPES["png"],
+                       immutable=version == characters.ORIGINAL)
 
 
 @bp.get("/characters/<character_id>/thumbnail", defaults={"version": None})
@@ -77,4 +78,4 @@ def image(character_id: str, version: str | None):
 @limiter.exempt
 def thumbnail(character_id: str, version: str | None):
     return send_stored(characters.picture_file(owner_id(), character_id, version, thumbnail=True),
-                       MIME_TYPES["jpeg"])
+                       MIME_TYPES["jpeg"], immutable=version == characters.ORIGINAL)

@@ -45,15 +45,17 @@ def _detail_page(project_id: str, member_form: MemberForm | None = None):
     context = {
         "project": project, "role": role, "allowed": access.allowed_actions(role),
         "characters": characters.list_characters(owner_id(), project_id, paging.PageRequest(CHARACTER_STRIP)),
-        "members": members.list_members(owner_id(), project_id, paging.from_args(request.args, "members_cursor")),
+        "members": members.list_members(owner_id(), project_id,
+                                        paging.PageRequest(cursor=request.args.get("members_cursor"))),
         "review_states": REVIEW_STATES, "review_filter": state if state in REVIEW_STATES else None,
         "member_form": member_form or MemberForm(formdata=None), "role_form": RoleForm(formdata=None),
     }
-    page = paging.from_args(request.args, limit=MOCKUPS_PER_PAGE)
+    page = paging.from_args(request.args, MOCKUPS_PER_PAGE)
     if context["review_filter"]:
         context["reviewed"] = review.images_in_state(owner_id(), project_id, state, page)
     else:
-        context["generations"] = generations.recent_generations(owner_id(), project_id, page)
+        context["generations"] = found = generations.recent_generations(owner_id(), project_id, page)
+        context["thumbnails"] = generations.first_images([generation.id for generation in found.items])
     status = member_form.status if member_form else 200
     return render_template("projects/detail.html", **context), status
 
