@@ -8,20 +8,15 @@ import re
 
 import pytest
 
-from .api_support import PASSWORD, assert_error, sign_up
-from .bulk import build
+from .api_support import assert_error
+from .bulk import owner_of_a_big_project
 
 ROWS = 7
 
 
 @pytest.fixture
 def place(app):
-    api = sign_up(app.test_client(), "owner@example.com", "Owner")
-    pages = app.test_client()
-    pages.post("/auth/login", data={"email": "owner@example.com", "password": PASSWORD})
-    with app.app_context():
-        built = build(api.user["id"], ROWS)
-    return api, pages, built
+    return owner_of_a_big_project(app, ROWS)
 
 
 def lists(built) -> list[str]:
