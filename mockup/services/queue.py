@@ -12,8 +12,7 @@ from ..extensions import db
 from ..models import Character, Generation, Project, User, utcnow
 from .accounts import get_user
 from .generations import count_by_status
-
-RECENT = 100
+from .paging import Page, PageRequest, paginate
 
 
 @dataclass(frozen=True)
@@ -32,19 +31,18 @@ def _seconds(generation: Generation, now: datetime) -> float | None:
     return ((generation.finished_at or now) - generation.started_at).total_seconds()
 
 
-def queue_for(user_id: str) -> list[QueueEntry]:
-    """The most recent jobs the user may see, newest first."""
+def queue_for(user_id: str, page: PageRequest = PageRequest()) -> Page[QueueEntry]:
+    """A page of the jobs the user may see (an admin: everyone's), newest first."""
     user = get_user(user_id)
     query = (select(Generation, User.email, Project.name, Character.name)
              .join(User, User.id == Generation.owner_id).join(Project, Project.id == Generation.project_id)
              .outerjoin(Character, Character.id == Generation.character_id))
     if not user.is_admin:
         query = query.where(Generation.owner_id == user_id)
-    rows = db.session.execute(query.order_by(Generation.created_at.desc()).limit(RECENT)).all()
+    found = paginate(query, (Generation.created_at.desc(), Generation.id.desc()), page)
     positions, now = jobs.queue_positions(), utcnow()
-    return [QueueEntry(generation, email, positions.get(generation.id), _seconds(generation, now), project, character)
-            for generation, email, project, character in rows]
-
+    return Page([QueueEntry(generation, email, positions.get(generation.id), _seconds(generation, now), project,
+                            character) for generation, email, project, character in found.items], found.next_cursor)
 
 
 def totals_for(user_id: str) -> dict[str, int] | None:
