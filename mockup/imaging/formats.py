@@ -2,7 +2,8 @@
 
 Every file we write is produced here from a decoded image, never copied from the upload, so what is
 stored contains only pixels. Images handed in must already be free of metadata (see intake.py); the
-encoders below are given no EXIF, ICC or text to write.
+encoders below are given no EXIF, ICC or text to write, except png_with_text, which writes the text an
+export asks for (and nothing else).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from io import BytesIO
 from typing import Literal
 
 from PIL import Image, ImageOps
+from PIL.PngImagePlugin import PngInfo
 
 from mockup.errors import N_, Invalid
 
@@ -34,9 +36,7 @@ def encode(image: Image.Image, fmt: Format | str) -> bytes:
     fmt = "jpeg" if fmt == "jpg" else fmt
     out = BytesIO()
     if fmt == "png":
-        # Speed over a few percent of size: optimize=True and zlib's higher levels cost seconds on large
-        # images (a 24 MP photo: level 1 about 2 s, level 6 about 5 s on this machine's CPUs).
-        _keep_colour_modes(image).save(out, "PNG", optimize=False, compress_level=PNG_COMPRESS_LEVEL)
+        _save_png(image, out, PngInfo())
     elif fmt == "jpeg":
         flatten(image).save(out, "JPEG", quality=JPEG_QUALITY)
     elif fmt == "webp":
@@ -44,6 +44,23 @@ def encode(image: Image.Image, fmt: Format | str) -> bytes:
     else:
         raise Invalid(N_("Choose PNG, JPEG or WEBP as the download format."))
     return out.getvalue()
+
+
+def png_with_text(image: Image.Image, text: dict[str, str]) -> bytes:
+    """A PNG carrying `text` as text chunks (an export's prompt, characters, model and ids): tEXt for
+    Latin-1 values, iTXt (UTF-8) for the rest, so Korean names read back as written."""
+    info = PngInfo()
+    for key, value in text.items():
+        info.add_text(key, value)
+    out = BytesIO()
+    _save_png(image, out, info)
+    return out.getvalue()
+
+
+def _save_png(image: Image.Image, out: BytesIO, info: PngInfo) -> None:
+    # Speed over a few percent of size: optimize=True and zlib's higher levels cost seconds on large
+    # images (a 24 MP photo: level 1 about 2 s, level 6 about 5 s on this machine's CPUs).
+    _keep_colour_modes(image).save(out, "PNG", optimize=False, compress_level=PNG_COMPRESS_LEVEL, pnginfo=info)
 
 
 def thumbnail(image: Image.Image) -> bytes:
