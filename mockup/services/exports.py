@@ -4,8 +4,8 @@ JPEG or WEBP in 1K or 2K, under descriptive unique names, with manifest.csv and 
 
 Two steps, so that a refusal comes before the first byte: `export_project` / `export_images` check
 everything, start missing 2K upscales and answer either Preparing (ready of total) or an Export, the
-plan of every file; `stream(export, project_json)` then writes the zip as it goes (zipstream-ng), one
-image in memory at a time, so a big export never sits whole in memory or on disk."""
+plan of every file; `stream(export, project_json)` then writes the zip as it goes (zipstream-ng), a
+chunk of one file in memory at a time, so a big export never sits whole in memory or on disk."""
 from __future__ import annotations
 
 import csv
@@ -17,14 +17,13 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from flask import current_app
-from PIL import Image
 from sqlalchemy import select
 from zipstream import ZIP_STORED, ZipStream
 
 from .. import storage
 from ..errors import N_, Invalid, Unavailable
 from ..extensions import db
-from ..imaging.formats import png_with_text
+from ..imaging.formats import PNG_HEAD_BYTES, is_png_head, png_text_chunks
 from ..jobs import PRIORITY_BATCH
 from ..models import JOB_UPSCALE, Character, Generation, HistoryEntry, Image as ImageRow, Project, utcnow
 from . import access, image_jobs
@@ -267,12 +266,15 @@ def manifest_csv(export: Export) -> str:
 
 
 def _contents(file: ExportFile, fmt: str) -> Iterator[bytes]:
-    """One image's bytes: a PNG re-encoded with its text chunks, a JPEG or WEBP from the converted copy
-    the downloads keep beside the source (made once, JPEG flattened on white)."""
-    if fmt == "png":
-        with Image.open(storage.resolve(file.source)) as picture:
-            yield png_with_text(picture, file.text)
-        return
-    with storage.resolve(converted_path(file.source, fmt)).open("rb") as stored:
+    """One image's bytes, read from disk as the stream reaches it: a PNG is the stored file with its
+    text chunks inserted after the header (not re-encoded); a JPEG or WEBP the converted copy the
+    downloads keep beside the source (made once, JPEG flattened on white)."""
+    rel = file.source if fmt == "png" else converted_path(file.source, fmt)
+    with storage.resolve(rel).open("rb") as stored:
+        if fmt == "png":
+            head = stored.read(PNG_HEAD_BYTES)
+            if not is_png_head(head):
+                raise Unavailable(N_("A stored image is damaged, so the export stopped. Please tell your administrator."))
+            yield head + png_text_chunks(file.text)
         while chunk := stored.read(CHUNK_BYTES):
             yield chunk
