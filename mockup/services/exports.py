@@ -43,6 +43,7 @@ EMPTY = {
     "approved": N_("There is nothing to export: no image of this project is approved yet."),
     SELECTION: N_("Choose at least one image to export."),
 }
+EMPTY_SCOPE = N_("There is nothing to export in this scope.")  # a batch without finished images
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def batch_images(project: Project, batch_id: str) -> list[ImageRow]:
 def _export(user_id: str, images: list[ImageRow], project: Project | None, role: str | None, scope: str,
             fmt: str, size: str) -> Export | Preparing:
     if not images:
-        raise Invalid(EMPTY.get(scope, EMPTY["history"]), fields={"scope": N_("Nothing to export.")})
+        raise Invalid(EMPTY.get(scope, EMPTY_SCOPE), fields={"scope": N_("Nothing to export.")})
     sources = _sources(user_id, images, size)
     if isinstance(sources, Preparing):
         return sources
