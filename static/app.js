@@ -306,6 +306,12 @@
       .catch(function () { window.location.href = link.href; });
   });
 
+  /* A POSTed export still being prepared (templates/exports/preparing.html) sends its form again after
+     the seconds it names; a GET export reloads itself with a meta refresh instead. */
+  document.querySelectorAll("form[data-resend]").forEach(function (form) {
+    window.setTimeout(function () { form.submit(); }, 1000 * Number(form.getAttribute("data-resend")));
+  });
+
   document.querySelectorAll("[data-status-url]").forEach(function (fragment) {
     if (fragment.getAttribute("data-finished") !== "true") {
       followStatus(fragment);

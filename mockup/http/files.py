@@ -1,9 +1,11 @@
-"""Sending a stored file, the same way to pages and the API."""
+"""Sending a stored file or a streamed download, the same way to pages and the API."""
 from __future__ import annotations
 
 import mimetypes
+from typing import Iterator
+from urllib.parse import quote
 
-from flask import Response, abort, send_file
+from flask import Response, abort, send_file, stream_with_context
 
 from .. import storage
 
@@ -44,3 +46,15 @@ def stored_type(rel: str | None) -> str:
     """The Content-Type of a stored file whose format varies (inputs are kept as JPEG or PNG, see
     services/uploads.store_source), read from the extension storage gave it when it encoded the file."""
     return mimetypes.guess_type(rel or "")[0] or "application/octet-stream"
+
+
+def send_stream(chunks: Iterator[bytes], mimetype: str, download_name: str) -> Response:
+    """A download written as it is sent (an export's zip), in the request's context so the generator
+    can still read the app's files; private and never cached, like the stored files above."""
+    quoted = quote(download_name, safe="")
+    fallback = download_name.encode("ascii", "ignore").decode() or "download"
+    response = Response(stream_with_context(chunks), mimetype=mimetype, direct_passthrough=True)
+    response.headers["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quoted}"
+    response.cache_control.private = True
+    response.cache_control.no_store = True
+    return response

@@ -2,7 +2,8 @@
 
 Every file we write is produced here from a decoded image, never copied from the upload, so what is
 stored contains only pixels. Images handed in must already be free of metadata (see intake.py); the
-encoders below are given no EXIF, ICC or text to write.
+encoders below are given no EXIF, ICC or text to write. An export adds its own text chunks to a copy
+(png_text_chunks).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from io import BytesIO
 from typing import Literal
 
 from PIL import Image, ImageOps
+from PIL.PngImagePlugin import PngInfo, putchunk
 
 from mockup.errors import N_, Invalid
 
@@ -21,6 +23,10 @@ JPEG_QUALITY = 90
 WEBP_QUALITY = 85
 THUMBNAIL_QUALITY = 80
 FLATTEN_COLOUR = (255, 255, 255)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Every PNG starts with its signature and the IHDR chunk (13 bytes of data): 8 + 4 + 4 + 13 + 4 bytes.
+PNG_HEAD_BYTES = 33
 
 MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
@@ -44,6 +50,24 @@ def encode(image: Image.Image, fmt: Format | str) -> bytes:
     else:
         raise Invalid(N_("Choose PNG, JPEG or WEBP as the download format."))
     return out.getvalue()
+
+
+def png_text_chunks(text: dict[str, str]) -> bytes:
+    """Text chunks to insert right after a PNG's IHDR (an export's prompt, characters, model and ids),
+    built by Pillow's PngInfo: tEXt for Latin-1 values, iTXt (UTF-8) for the rest, so Korean reads back
+    as written. Inserted into the stored bytes, the picture is neither decoded nor re-encoded."""
+    info = PngInfo()
+    for key, value in text.items():
+        info.add_text(key, value)
+    out = BytesIO()
+    for cid, data, _after_idat in info.chunks:
+        putchunk(out, cid, data)
+    return out.getvalue()
+
+
+def is_png_head(head: bytes) -> bool:
+    """Whether `head` (the first PNG_HEAD_BYTES of a file) is a PNG signature followed by its IHDR."""
+    return len(head) == PNG_HEAD_BYTES and head.startswith(PNG_SIGNATURE) and head[12:16] == b"IHDR"
 
 
 def thumbnail(image: Image.Image) -> bytes:

@@ -1,6 +1,8 @@
 """Generated images: looking at them, choosing one, downloading, deleting."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from PIL import Image
@@ -14,6 +16,7 @@ from ..models import Generation, Image as ImageRow, Project
 from . import access, deleted_images
 from .access import Permission
 
+_NOT_ALNUM = re.compile(r"[^\w]|_")
 DOWNLOAD_FORMATS = {"png": ("png", "image/png"), "jpeg": ("jpg", "image/jpeg"), "webp": ("webp", "image/webp")}
 
 
@@ -41,12 +44,18 @@ def get_candidate(user_id: str, generation_id: str, image_id: str,
     return image
 
 
+def slug(text: str, fallback: str, length: int = 40) -> str:
+    """A file-name-safe piece of a name: letters and digits of any script (Korean stays Korean, NFKC
+    folds full-width forms), runs of anything else one hyphen, at most `length` characters."""
+    words = _NOT_ALNUM.split(unicodedata.normalize("NFKC", text).lower())
+    return "-".join(word for word in words if word)[:length].strip("-") or fallback
+
+
 def download_name(image: ImageRow, ext: str, suffix: str = "") -> str:
     """A descriptive, filesystem-safe name: project, mode, generation and candidate."""
     generation = image.generation
     project = db.session.get(Project, generation.project_id)
-    slug = "".join(ch if ch.isalnum() else "-" for ch in project.name.lower()).strip("-")[:40] or "project"
-    return f"{slug}_{generation.mode}_{generation.id[:8]}_candidate-{image.index + 1}{suffix}.{ext}"
+    return f"{slug(project.name, 'project')}_{generation.mode}_{generation.id[:8]}_candidate-{image.index + 1}{suffix}.{ext}"
 
 
 def checked_format(fmt: str | None) -> str:
@@ -61,11 +70,16 @@ def converted(image: ImageRow, source: str, fmt: str | None, suffix: str = "") -
     beside it; JPEG flattens transparency on white."""
     fmt = checked_format(fmt)
     ext, mimetype = DOWNLOAD_FORMATS[fmt]
-    rel = source if fmt == "png" else storage.variant(source, fmt, ext)
+    return Download(converted_path(source, fmt), download_name(image, ext, suffix), mimetype)
+
+
+def converted_path(source: str, fmt: str) -> str:
+    """Where `source` in the checked format `fmt` is kept, made the first time it is asked for."""
+    rel = source if fmt == "png" else storage.variant(source, fmt, DOWNLOAD_FORMATS[fmt][0])
     if not storage.exists(rel):
         with Image.open(storage.resolve(source)) as original:
             storage.write_atomic(rel, encode(original, fmt))
-    return Download(rel, download_name(image, ext, suffix), mimetype)
+    return rel
 
 
 def download(owner_id: str, image_id: str, fmt: str | None = "png") -> Download:
