@@ -15,7 +15,7 @@ from werkzeug.routing import Rule
 from mockup import create_app
 from mockup.extensions import db
 from mockup.models import Image as ImageRow
-from mockup.services import accounts, characters, generations, history, members, projects, review
+from mockup.services import accounts, batches, characters, generations, history, members, projects, review
 
 from .api_support import PASSWORD, ApiClient, assert_error
 from .conftest import png_bytes, snapshot
@@ -66,6 +66,8 @@ NEEDS = {
     ("api.review_image", "POST"): "review",
     ("api.list_comments", "GET"): "view", ("api.add_comment", "POST"): "comment",
     ("api.delete_comment", "DELETE"): "owner",
+    ("api.create_batch", "POST"): "edit", ("api.get_batch", "GET"): "view",
+    ("api.list_batches", "GET"): "view", ("api.cancel_batch", "POST"): "edit",
 }
 # Routes that touch no project's objects: signing in and out, the account, the list of one's own
 # projects and creating one, the queue (one's own jobs), health, metrics, static files, the document.
@@ -139,9 +141,11 @@ def team(app) -> dict:
             members.add_member(owner, project_id, f"{name}@example.com", role)
         comment_id = review.add_comment(users["target"], image_id, "Rounder ears?").id
         entry_id = history.save_to_history(owner, image_id, "keep")[0].id
+        batch_id = batches.create_batch(owner, project_id, mode="ip-change", sources=[png_bytes((160, 120))],
+                                        character_ids=[character_id], options=batches.Options()).id
     return {"users": users, "ids": {
         "project_id": project_id, "character_id": character_id, "generation_id": generation_id,
-        "image_id": image_id, "other_image_id": other_image_id, "comment_id": comment_id, "entry_id": entry_id,
+        "image_id": image_id, "other_image_id": other_image_id, "comment_id": comment_id, "entry_id": entry_id, "batch_id": batch_id,
         "user_id": users["target"], "kind": "source", "variant": "2k", "version": "original",
     }}
 
@@ -187,6 +191,8 @@ def _request(app, endpoint: str, ids: dict) -> dict:
         "api.edit_image": {"json": {"image_id": ids["image_id"], "prompt": "bluer", "region": region}},
         "api.review_image": {"json": {"state": "approved", "comment": "Good to go"}},
         "api.add_comment": {"json": {"body": "Nice", "region": region}},
+        "api.create_batch": {"data": {"project_id": ids["project_id"], "mode": "sketch-to-real",
+                                      **_files(source_image=png_bytes((160, 120)))}, "content_type": multipart},
     }
     return forms.get(endpoint, {})
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask import current_app
 from PIL import Image
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from .. import jobs, storage
 from ..engines import pricing
@@ -52,38 +53,49 @@ def count_by_status() -> dict[str, int]:
 
 def queue_position(generation: Generation) -> int | None:
     """1 for the next job to run; None once it is no longer waiting."""
-    if generation.status != "queued":
-        return None
-    ahead = db.session.scalar(
-        select(func.count()).where(
-            Generation.status == "queued",
-            or_(
-                Generation.priority < generation.priority,
-                and_(Generation.priority == generation.priority, Generation.queued_at < generation.queued_at),
-            ),
-        )
-    )
-    return (ahead or 0) + 1
+    return queue_positions([generation])[generation.id]
 
 
-def ensure_room() -> None:
-    """Refuse new work while QUEUE_LIMIT jobs already wait, so a burst cannot queue hours of work."""
-    if queued_count() >= current_app.config["QUEUE_LIMIT"]:
+def queue_positions(rows: list[Generation]) -> dict[str, int | None]:
+    """queue_position of each of the rows, in one query however many (a batch's contact sheet)."""
+    positions: dict[str, int | None] = dict.fromkeys((row.id for row in rows), None)
+    waiting = [row.id for row in rows if row.status == "queued"]
+    if not waiting:
+        return positions
+    ahead = aliased(Generation)
+    count_ahead = select(func.count()).where(
+        ahead.status == "queued",
+        or_(ahead.priority < Generation.priority,
+            and_(ahead.priority == Generation.priority, ahead.queued_at < Generation.queued_at)),
+    ).correlate(Generation).scalar_subquery()
+    found = db.session.execute(select(Generation.id, count_ahead).where(Generation.id.in_(waiting)))
+    positions.update((generation_id, (count or 0) + 1) for generation_id, count in found)
+    return positions
+
+
+def ensure_room(count: int = 1) -> None:
+    """Refuse new work when `count` more jobs would take the queue past QUEUE_LIMIT, so a burst cannot
+    queue hours of work; a batch asks for all of its generations at once, so it fits whole or not at all."""
+    if queued_count() + count > current_app.config["QUEUE_LIMIT"]:
         raise QueueFull(N_("The queue is full right now. Please try again in a minute."))
 
 
-def _validate(mode: str, prompt: str, character_id: str | None, character_image: bytes | None) -> str:
-    """The prompt, once the request's fields are known to be acceptable."""
+def request_fields(mode: str, prompt: str, *, has_character: bool) -> dict[str, str]:
+    """What is wrong with a request's mode, prompt and character choice, by field (empty when nothing);
+    a batch adds its own fields to these before refusing."""
     fields = {}
     if mode not in MODES:
         fields["mode"] = N_("Choose ip-change or sketch-to-real.")
     if len(prompt) > PROMPT_MAX:
         fields["prompt"] = f"Keep the prompt under {PROMPT_MAX} characters."
-    if mode == "ip-change" and not character_id and not character_image:
+    if mode == "ip-change" and not has_character:
         fields["character_id"] = N_("Choose a registered character or upload one for this run.")
+    return fields
+
+
+def refuse(fields: dict[str, str]) -> None:
     if fields:
         raise Invalid(N_("Please correct the highlighted fields."), fields=fields)
-    return prompt
 
 
 def submit_generation(
@@ -106,7 +118,8 @@ def submit_generation(
     project = get_project(owner_id, project_id, Permission.EDIT)
     if (made := submissions.made_by(owner_id, submission)) is not None:
         return made
-    prompt = _validate(mode, (prompt or "").strip(), character_id, character_image)
+    prompt = (prompt or "").strip()
+    refuse(request_fields(mode, prompt, has_character=bool(character_id or character_image)))
     character = get_character(owner_id, character_id) if character_id and not character_image else None
     if character is not None and character.project_id != project.id:
         raise NotFound(N_("This character does not exist."))
@@ -117,12 +130,18 @@ def submit_generation(
     engine = current_app.config["MOCKUP_ENGINE"]
     estimated = budgets.checked_estimate(owner_id, engine, inputs.image_count(mode))
     ensure_room()
-    generation = Generation(
-        id=new_id(), project_id=project.id, owner_id=owner_id, mode=mode, engine=engine, prompt=prompt,
-        preserve_structure=preserve_structure, transparent_background=transparent_background, priority=priority,
-        lease_until=jobs.requeue_deadline(), character_id=character.id if character else None,
+    generation = new_generation(
+        project, owner_id, mode=mode, prompt=prompt, preserve_structure=preserve_structure,
+        transparent_background=transparent_background, priority=priority, character=character,
         estimated_cost_usd=estimated, submission=submission)
     return _queue(project, generation, inputs)
+
+
+def new_generation(project: Project, owner_id: str, *, character: Character | None, **columns) -> Generation:
+    """A queued generation row of the project, not yet added to the session: the one place a new job's
+    engine, lease and character are set, for a single request and for each cell of a batch alike."""
+    return Generation(id=new_id(), project_id=project.id, owner_id=owner_id, engine=current_app.config["MOCKUP_ENGINE"],
+                      lease_until=jobs.requeue_deadline(), character_id=character.id if character else None, **columns)
 
 
 def _queue(project: Project, generation: Generation, inputs: "_Inputs") -> Generation:
@@ -162,11 +181,15 @@ def _store_inputs(staging: storage.Staging, generation: Generation, inputs: _Inp
         generation.character_path = uploads.store_png(
             staging, storage.upload(owner_id, project_id, "png"), inputs.uploaded_character)
     elif inputs.character is not None:
-        # A copy, so deleting the character later never breaks this job or its history.
-        generation.character_path = staging.write(
-            storage.upload(owner_id, project_id, "png"), storage.read(inputs.character.picture_path))
+        generation.character_path = copy_character(staging, owner_id, project_id, inputs.character)
     if inputs.texture is not None:
         generation.texture_path = uploads.store_source(staging, owner_id, project_id, inputs.texture)
+
+
+def copy_character(staging: storage.Staging, owner_id: str, project_id: str, character: Character) -> str:
+    """A copy of the character's picture in use, so deleting the character later never breaks the jobs
+    made with it or their history."""
+    return staging.write(storage.upload(owner_id, project_id, "png"), storage.read(character.picture_path))
 
 
 def retry_generation(user_id: str, generation_id: str) -> Generation:
