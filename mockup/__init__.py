@@ -94,9 +94,9 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from . import api
-    from .views import account, admin, auth, characters, generate, history, images, kept, metrics, projects, queue, system
+    from .views import account, admin, auth, batches, characters, generate, history, images, kept, metrics, projects, queue, system
 
-    for module in (auth, account, admin, projects, characters, generate, images, history, queue, kept, system, metrics, api):
+    for module in (auth, account, admin, projects, characters, generate, batches, images, history, queue, kept, system, metrics, api):
         app.register_blueprint(module.bp)
 
 

@@ -66,6 +66,8 @@ NEEDS = {
     ("api.review_image", "POST"): "review",
     ("api.list_comments", "GET"): "view", ("api.add_comment", "POST"): "comment",
     ("api.delete_comment", "DELETE"): "owner",
+    ("batches.new", "GET"): "edit", ("batches.new", "POST"): "edit", ("batches.detail", "GET"): "view",
+    ("batches.sheet", "GET"): "view", ("batches.cancel", "POST"): "edit",
     ("api.create_batch", "POST"): "edit", ("api.get_batch", "GET"): "view",
     ("api.list_batches", "GET"): "view", ("api.cancel_batch", "POST"): "edit",
 }
@@ -191,6 +193,8 @@ def _request(app, endpoint: str, ids: dict) -> dict:
         "api.edit_image": {"json": {"image_id": ids["image_id"], "prompt": "bluer", "region": region}},
         "api.review_image": {"json": {"state": "approved", "comment": "Good to go"}},
         "api.add_comment": {"json": {"body": "Nice", "region": region}},
+        "batches.new": {"data": {"mode": "sketch-to-real", **_files(source_image=png_bytes((160, 120)))},
+                        "content_type": multipart},
         "api.create_batch": {"data": {"project_id": ids["project_id"], "mode": "sketch-to-real",
                                       **_files(source_image=png_bytes((160, 120)))}, "content_type": multipart},
     }

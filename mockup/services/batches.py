@@ -144,12 +144,12 @@ def _eager() -> list:
             selectinload(Batch.generations).selectinload(Generation.images).joinedload(Image.reviewed_by)]
 
 
-def project_batches(user_id: str, project_id: str) -> list[Batch]:
-    """The project's batches, newest first, whoever of its members made them."""
+def project_batches(user_id: str, project_id: str, limit: int | None = None) -> list[Batch]:
+    """The project's batches, newest first (the latest `limit` of them), whoever of its members made them."""
     get_project(user_id, project_id)
     return list(db.session.scalars(
         select(Batch).where(Batch.project_id == project_id).order_by(Batch.created_at.desc(), Batch.id.desc())
-        .options(*_eager())))
+        .limit(limit).options(*_eager())))
 
 
 def cancel_batch(user_id: str, batch_id: str) -> Batch:

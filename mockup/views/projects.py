@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..forms import ButtonForm, MemberForm, ProjectForm, RoleForm
 from ..models import REVIEW_STATES
-from ..services import access, generations, members, projects, review
+from ..services import access, batches, generations, members, projects, review
 from ..services.access import Permission
 from .common import apply_service_error, owner_id, perform, render_form, run_form
 
@@ -43,6 +43,7 @@ def _detail_page(project_id: str, member_form: MemberForm | None = None):
         "members": members.list_members(owner_id(), project_id), "review_states": REVIEW_STATES,
         "member_form": member_form or MemberForm(formdata=None), "role_form": RoleForm(formdata=None),
         "review_filter": state if state in REVIEW_STATES else None,
+        "batches": [(batch, batches.progress(batch)) for batch in batches.project_batches(owner_id(), project_id, limit=10)],
     }
     if context["review_filter"]:
         context["reviewed"] = review.images_in_state(owner_id(), project_id, state)
