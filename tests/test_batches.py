@@ -101,7 +101,7 @@ def test_fifty_one_generations_are_refused_by_the_service(app, alice, studio):
     with app.app_context(), pytest.raises(Invalid) as refused:
         batches.create_batch(alice.user["id"], studio["project_id"], mode="ip-change", sources=_sources(17),
                              character_ids=studio["characters"], options=batches.Options())
-    assert refused.value.fields["source_image"].startswith("This batch would make 51 mockups")
+    assert refused.value.fields["source_image"] == batches.TOO_MANY_MESSAGE
     assert _rows_and_files(app)[:2] == (0, 0)
 
 
@@ -144,6 +144,11 @@ def test_bad_input_names_the_field_and_writes_nothing(app, alice, studio, bob):
         assert_error(_post(alice, studio["project_id"], sources, ids, **fields), status, code, field)
     assert_error(_post(bob, studio["project_id"], _sources(1), [foreign]), 404, "NOT_FOUND")
     assert snapshot(app) == before
+
+
+def test_the_sentences_name_the_limits():
+    assert str(batches.MAX_GENERATIONS) in batches.TOO_MANY_MESSAGE
+    assert (batches.MAX_SOURCES, batches.MAX_CHARACTERS) == (20, 10)  # as the sentences of _checked say
 
 
 def test_status_is_derived_from_the_generations():

@@ -29,6 +29,7 @@ MAX_SOURCES, MAX_CHARACTERS, MAX_GENERATIONS = 20, 10, 50
 CANDIDATES = range(1, 5)
 IMAGE_SIZES = ("1K", "2K")
 BATCH_STATUSES = ("queued", "running", "succeeded", "partial", "failed", "canceled")
+TOO_MANY_MESSAGE = N_("One batch makes at most 50 mockups (images × characters). Choose fewer images or characters.")
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,9 @@ def _checked(mode: str, sources: list[bytes], character_ids: list[str], options:
     if not sources:
         fields["source_image"] = N_("Choose at least one product photo or sketch.")
     elif len(sources) > MAX_SOURCES:
-        fields["source_image"] = f"Choose at most {MAX_SOURCES} images for one batch."
+        fields["source_image"] = N_("Choose at most 20 images for one batch.")
     if len(character_ids) > MAX_CHARACTERS:
-        fields["character_id"] = f"Choose at most {MAX_CHARACTERS} characters for one batch."
+        fields["character_id"] = N_("Choose at most 10 characters for one batch.")
     if len(set(character_ids)) != len(character_ids):
         fields["character_id"] = N_("Choose each character only once.")
     if options.candidates not in CANDIDATES:
@@ -102,8 +103,7 @@ def _checked(mode: str, sources: list[bytes], character_ids: list[str], options:
         fields["image_size"] = N_("Choose 1K or 2K.")
     total = len(sources) * max(len(character_ids) if mode == "ip-change" else 1, 1)
     if not fields and total > MAX_GENERATIONS:
-        fields["source_image"] = (f"This batch would make {total} mockups; one batch makes at most "
-                                  f"{MAX_GENERATIONS}. Choose fewer images or characters.")
+        fields["source_image"] = TOO_MANY_MESSAGE
     generations.refuse(fields)
     return options
 
