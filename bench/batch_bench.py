@@ -9,7 +9,7 @@ and the quota, which lets `calls` calls start in any 60 s (the last of C calls s
 floor((C - 1) / calls) minutes, then takes one call's time).
 
     .venv/bin/python bench/batch_bench.py [--sources 5] [--characters 10] [--gemini-delay 5]
-                                          [--calls-per-minute 10] [--colleague-after 60]
+                                          [--calls-per-minute 10] [--colleague-after 60] [--colleague-batch]
 
 Needs PostgreSQL and Redis as for the tests (TEST_DATABASE_URL; the bench uses its own database
 `mockup_bench_batch` and Redis database 13)."""
@@ -73,13 +73,19 @@ def queue_batch(app, sources: int, character_count: int) -> str:
     return batch_id
 
 
-def colleague_job(app) -> str:
-    """A colleague's single sketch-to-real generation in a project of their own, at normal priority."""
+def colleague_job(app, as_batch: bool) -> str:
+    """A colleague's single sketch-to-real generation in a project of their own: on its own (normal
+    priority), or as a batch of one (batch priority, as the designer's cells)."""
     with app.app_context():
         user = accounts.register("colleague@example.com", "correct horse battery", "Colleague")
         project = projects.create_project(user.id, "Tumblers")
-        job_id = generations.submit_generation(user.id, project.id, mode="sketch-to-real",
-                                               source_image=png_bytes((800, 600))).id
+        source = png_bytes((800, 600))
+        if as_batch:
+            batch = batches.create_batch(user.id, project.id, mode="sketch-to-real", sources=[source],
+                                         character_ids=[], options=batches.Options())
+            job_id = batch.generations[0].id
+        else:
+            job_id = generations.submit_generation(user.id, project.id, mode="sketch-to-real", source_image=source).id
         db.session.remove()
     return job_id
 
@@ -118,7 +124,7 @@ def run(args) -> str:
             batch_id = queue_batch(app, args.sources, args.characters)
             submitted = time.monotonic() - started
             time.sleep(max(args.colleague_after - submitted, 0))
-            colleague_id = colleague_job(app)
+            colleague_id = colleague_job(app, args.colleague_batch)
             wait_until(lambda: finished(app, batch_id, colleague_id), args.timeout,
                        "the batch and the colleague's job", every_s=1.0)
             wall_clock = time.monotonic() - started
@@ -143,7 +149,8 @@ def report(args, batch, cells, single, wall_clock: float, calls: int) -> str:
         f"`bench/batch_bench.py` on {date.today().isoformat()}, {machine()}: a batch of {args.sources} sources x "
         f"{args.characters} characters = {len(cells)} generations, the fake Gemini at {args.gemini_delay:g} s per call, "
         f"{args.calls_per_minute} calls a minute for the pool, one worker of {WORKERS} pool processes; a colleague's "
-        f"sketch-to-real generation submitted {args.colleague_after:g} s after the batch.",
+        f"sketch-to-real generation ({'a batch of one, batch priority' if args.colleague_batch else 'on its own, normal priority'}) "
+        f"submitted {args.colleague_after:g} s after the batch.",
         "",
         "| measure | value |",
         "| --- | --- |",
@@ -166,6 +173,8 @@ def main() -> None:
     parser.add_argument("--gemini-delay", type=float, default=5.0, help="seconds the fake takes per call")
     parser.add_argument("--calls-per-minute", type=int, default=10, help="GEMINI_CALLS_PER_MINUTE")
     parser.add_argument("--colleague-after", type=float, default=60.0, help="seconds after the batch")
+    parser.add_argument("--colleague-batch", action="store_true",
+                        help="the colleague's generation is a batch of one (batch priority) instead")
     parser.add_argument("--timeout", type=float, default=1800.0)
     print(run(parser.parse_args()))
 

@@ -11,9 +11,9 @@ from sqlalchemy import event, func, select
 
 from mockup.extensions import db
 from mockup.jobs import PRIORITY_BATCH
-from mockup.errors import Invalid
+from mockup.errors import Forbidden, Invalid, NotFound
 from mockup.models import Batch, Generation
-from mockup.services import accounts, batches
+from mockup.services import accounts, batches, members
 
 from .api_support import assert_error, assert_shape
 from .conftest import files_under, png_bytes, snapshot
@@ -187,7 +187,7 @@ def test_cancel_stops_the_waiting_and_lets_the_running_finish(app, alice, studio
     assert alice.post(f"/api/batches/{batch['id']}/cancel").get_json()["batch"]["counts"] == done["counts"]
 
 
-def test_a_failed_cell_makes_the_batch_partial(app, alice, studio, monkeypatch):
+def test_a_failed_cell_makes_the_batch_partial(app, alice, studio):
     batch = _post(alice, studio["project_id"], _sources(1), studio["characters"][:2]).get_json()["batch"]
     with app.app_context():
         cell = db.session.get(Generation, batch["generations"][1]["id"])
@@ -237,3 +237,32 @@ def test_reading_a_batch_takes_the_same_queries_however_many_cells(app, alice, s
     two = read(f"/api/projects/{studio['project_id']}/batches")
     _post(alice, studio["project_id"], _sources(2), studio["characters"][:2])
     assert read(f"/api/projects/{studio['project_id']}/batches") == two
+
+
+def test_the_service_takes_a_batch_for_editors_only_and_follows_it(app, alice, studio):
+    """Services directly: an editor's batch, a viewer refused (403) and a stranger not told it exists
+    (404), progress and cancel as the rows say."""
+    with app.app_context():
+        owner = alice.user["id"]
+        editor, viewer, stranger = (accounts.register(f"{name}@example.com", "correct horse", name).id
+                                    for name in ("editor", "viewer", "stranger"))
+        members.add_member(owner, studio["project_id"], "editor@example.com", "editor")
+        members.add_member(owner, studio["project_id"], "viewer@example.com", "viewer")
+        made = batches.create_batch(editor, studio["project_id"], mode="ip-change", sources=_sources(2),
+                                    character_ids=studio["characters"][:2], options=batches.Options(prompt=" soft "))
+        assert made.owner_id == editor and made.options["prompt"] == "soft" and len(made.generations) == 4
+        assert batches.grid(made) == [made.generations[:2], made.generations[2:]]
+        with pytest.raises(Forbidden):
+            batches.create_batch(viewer, studio["project_id"], mode="sketch-to-real", sources=_sources(1),
+                                 character_ids=[], options=batches.Options())
+        with pytest.raises(NotFound):
+            batches.get_batch(stranger, made.id)
+        with pytest.raises(Forbidden):
+            batches.cancel_batch(viewer, made.id)
+        assert batches.get_batch(viewer, made.id).id == made.id
+        shown = batches.progress(made)
+        assert (shown.status, shown.total, shown.done, shown.finished_at) == ("queued", 4, 0, None)
+        canceled = batches.progress(batches.cancel_batch(owner, made.id))
+        assert (canceled.status, canceled.counts["canceled"], canceled.done) == ("canceled", 4, 4)
+        assert canceled.finished_at is not None
+        assert batches.project_batches(viewer, studio["project_id"]) == [made]
