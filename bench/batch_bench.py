@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from mockup.extensions import db  # noqa: E402
 from mockup.models import Batch, Generation  # noqa: E402
@@ -102,7 +103,13 @@ def rows(app, batch_id: str, colleague_id: str | None):
 
 
 def finished(app, batch_id: str, colleague_id: str) -> bool:
-    _, cells, single = rows(app, batch_id, colleague_id)
+    """Whether every job is done; not yet while the database does not answer (other sessions on this
+    machine restart PostgreSQL in their fault tests)."""
+    try:
+        _, cells, single = rows(app, batch_id, colleague_id)
+    except OperationalError:
+        dispose(app)
+        return False
     return single.is_finished and all(cell.is_finished for cell in cells)
 
 
