@@ -12,7 +12,8 @@ floor((C - 1) / calls) minutes, then takes one call's time).
                                           [--calls-per-minute 10] [--colleague-after 60] [--colleague-batch]
 
 Needs PostgreSQL and Redis as for the tests (TEST_DATABASE_URL; the bench uses its own database
-`mockup_bench_batch` and Redis database 13)."""
+`mockup_bench_batch` and Redis database 13, or --redis-url: the test suites of other sessions flush the
+databases 1 to 15 of 127.0.0.1:6379, queue included, so a shared machine wants a Redis of its own)."""
 from __future__ import annotations
 
 import argparse
@@ -31,6 +32,8 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from mockup.extensions import db  # noqa: E402
+from mockup.jobs import tasks  # noqa: E402
+from mockup.jobs.celery_app import REAP_EVERY_S  # noqa: E402 (celery beat's schedule of the reaper)
 from mockup.models import Batch, Generation  # noqa: E402
 from mockup.services import accounts, batches, characters, generations, projects  # noqa: E402
 from tests.conftest import png_bytes, recreate_database  # noqa: E402
@@ -45,16 +48,16 @@ WORKERS = 3  # the worker's --concurrency in docker-compose.yml (JOB_WORKERS)
 CANDIDATES = 2  # calls per generation
 
 
-def environment(folder: Path, gemini: FakeGemini, calls_per_minute: int) -> dict[str, str]:
+def environment(folder: Path, gemini: FakeGemini, calls_per_minute: int, redis_url: str) -> dict[str, str]:
     """The production job settings (no JOB_* variable set), the fake Gemini and the quota asked for."""
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("JOB_", "GEMINI_"))}
     return {
         **env, "APP_ENV": "testing", "SECRET_KEY": "batch-bench-secret", "DATA_DIR": str(folder / "data"),
         "METRICS_DIR": str(folder / "metrics"), "DATABASE_URL": recreate_database("mockup_bench_batch"),
-        "REDIS_URL": REDIS_URL, "MOCKUP_ENGINE": "gemini", "GEMINI_API_KEY": "bench-key",
+        "REDIS_URL": redis_url, "MOCKUP_ENGINE": "gemini", "GEMINI_API_KEY": "bench-key",
         "GEMINI_BASE_URL": gemini.url, "GEMINI_CALLS_PER_MINUTE": str(calls_per_minute),
         "REGISTRATION": "open", "QUEUE_LIMIT": "100",
     }
@@ -103,9 +106,13 @@ def rows(app, batch_id: str, colleague_id: str | None):
 
 
 def finished(app, batch_id: str, colleague_id: str) -> bool:
-    """Whether every job is done; not yet while the database does not answer (other sessions on this
-    machine restart PostgreSQL in their fault tests)."""
+    """Whether every job is done, running the reaper as celery beat does in production (other sessions
+    on this machine restart Redis and PostgreSQL in their fault tests: a queue Redis forgot is sent
+    again from the database); not yet while the database does not answer."""
     try:
+        with app.app_context():
+            tasks.reap_jobs.run()
+            db.session.remove()
         _, cells, single = rows(app, batch_id, colleague_id)
     except OperationalError:
         dispose(app)
@@ -121,7 +128,7 @@ def floor_s(jobs: int, calls: int, delay_s: float, calls_per_minute: int) -> tup
 def run(args) -> str:
     folder = Path(tempfile.mkdtemp(prefix="mockup-batch-bench-"))
     with FakeGemini(api_key="bench-key", delay_s=args.gemini_delay) as gemini:
-        env = environment(folder, gemini, args.calls_per_minute)
+        env = environment(folder, gemini, args.calls_per_minute, args.redis_url)
         migrate(env)
         app = stack_app(env)
         worker = start_worker(env, folder, concurrency=WORKERS)
@@ -133,7 +140,7 @@ def run(args) -> str:
             time.sleep(max(args.colleague_after - submitted, 0))
             colleague_id = colleague_job(app, args.colleague_batch)
             wait_until(lambda: finished(app, batch_id, colleague_id), args.timeout,
-                       "the batch and the colleague's job", every_s=1.0)
+                       "the batch and the colleague's job", every_s=REAP_EVERY_S)
             wall_clock = time.monotonic() - started
             batch, cells, single = rows(app, batch_id, colleague_id)
         finally:
@@ -182,6 +189,8 @@ def main() -> None:
     parser.add_argument("--colleague-after", type=float, default=60.0, help="seconds after the batch")
     parser.add_argument("--colleague-batch", action="store_true",
                         help="the colleague's generation is a batch of one (batch priority) instead")
+    parser.add_argument("--redis-url", default=REDIS_URL,
+                        help="a Redis of the bench's own: test suites on this machine flush databases 1-15 of 6379")
     parser.add_argument("--timeout", type=float, default=1800.0)
     print(run(parser.parse_args()))
 
