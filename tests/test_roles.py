@@ -41,6 +41,7 @@ NEEDS = {
     ("generate.new", "GET"): "edit", ("generate.new", "POST"): "edit",
     ("generate.generation", "GET"): "view", ("generate.status", "GET"): "view",
     ("generate.input_image", "GET"): "view", ("generate.thumbnail", "GET"): "view",
+    ("generate.source_thumbnail", "GET"): "view",
     ("generate.retry", "POST"): "edit", ("generate.cancel", "POST"): "edit", ("generate.select", "POST"): "edit",
     ("history.index", "GET"): "view", ("history.delete", "POST"): "edit",
     ("images.detail", "GET"): "view", ("images.file", "GET"): "view", ("images.thumbnail", "GET"): "view",

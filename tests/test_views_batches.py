@@ -48,6 +48,11 @@ def test_a_batch_fills_its_contact_sheet_as_cells_finish(app, client, auth):
     page = client.get(f"/batches/{batch_id}").get_data(as_text=True)
     assert 'data-finished="false"' in page and f"/batches/{batch_id}/sheet" in page
     assert len(re.findall(r'data-cell="\d-\d"', page)) == 4 and "0 of 4 finished" in page
+    rows = re.findall(rf'/generations/({ID})/source/thumbnail', page)
+    assert len(rows) == 2
+    for generation_id in rows:
+        picture = client.get(f"/generations/{generation_id}/source/thumbnail")
+        assert picture.status_code == 200 and picture.mimetype == "image/jpeg"
     with app.app_context():
         first = db.session.scalar(select(Generation.id).where(Generation.batch_id == batch_id,
                                                               Generation.source_index == 0, Generation.character_index == 1))
