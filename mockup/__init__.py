@@ -94,10 +94,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from . import api
-    from .views import account, admin, auth, characters, exports, generate, history, images, kept, metrics, projects, queue, system
+    from .views import (account, admin, auth, batches, characters, exports, generate, history, images, kept, metrics,
+                        projects, queue, system)
 
-    for module in (auth, account, admin, projects, characters, generate, images, history, exports, queue, kept, system,
-                   metrics, api):
+    for module in (auth, account, admin, projects, characters, generate, batches, images, history, exports, queue, kept,
+                   system, metrics, api):
         app.register_blueprint(module.bp)
 
 

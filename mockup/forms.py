@@ -9,8 +9,8 @@ from flask_babel import gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    BooleanField, DecimalField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectChoice,
-    SelectField, StringField, TextAreaField,
+    BooleanField, DecimalField, EmailField, HiddenField, IntegerField, MultipleFileField, PasswordField, RadioField,
+    SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField,
 )
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import HiddenInput
@@ -187,6 +187,32 @@ class GenerateForm(AppForm):
         self.character_id.choices = [
             SelectChoice("", _l("None (upload one below)")), *(SelectChoice(c.id, c.name) for c in characters),
         ]
+        return self
+
+
+class BatchForm(AppForm):
+    """Many mockups in one request (services/batches.py): several sources, several characters."""
+
+    mode = RadioField(_l("What should happen?"), default="ip-change", validators=[_required()], choices=[
+        SelectChoice("ip-change", _l("IP change")),
+        SelectChoice("sketch-to-real", _l("Sketch to real")),
+    ])
+    source_image = MultipleFileField(_l("Product photos or sketches"), render_kw={
+        "accept": "image/png,image/jpeg,image/webp", "multiple": True})
+    character_id = SelectMultipleField(_l("Characters"), choices=[], validate_choice=True)
+    prompt = TextAreaField(_l("Instructions (optional)"), validators=[
+        Length(max=PROMPT_MAX, message=_l("Use at most %(max)d characters.", max=PROMPT_MAX)),
+    ], render_kw={"rows": 3})
+    preserve_structure = BooleanField(_l("Preserve structure"), default=True)
+    transparent_background = BooleanField(_l("Transparent background"), default=False)
+    candidates = SelectField(_l("Candidates per mockup"), coerce=int, default=2,
+                             choices=[SelectChoice(number, str(number)) for number in range(1, 5)])
+    image_size = SelectField(_l("Image size"), default="1K", choices=[
+        SelectChoice("1K", "1K"), SelectChoice("2K", "2K")])
+
+    def offer_characters(self, characters: Iterable[Character]) -> "BatchForm":
+        """The project's characters become the choices; any other id fails validation."""
+        self.character_id.choices = [SelectChoice(character.id, character.name) for character in characters]
         return self
 
 

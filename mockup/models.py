@@ -167,6 +167,28 @@ class JobState:
         self.step = None
 
 
+class Batch(db.Model):
+    """One request for many generations (shared/API.md, "Batches"): every source x every character, or
+    every source. Its status and finish are derived from its generations' rows (services/batches.py),
+    never stored, so they cannot drift from what the job lifecycle writes."""
+
+    __tablename__ = "batches"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    mode: Mapped[str] = mapped_column(String(20))
+    # What every generation of the batch was asked with (prompt and flags), for the batch page.
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The grid's axes: how many sources, and the characters in the order chosen (ids).
+    source_count: Mapped[int] = mapped_column(Integer)
+    character_ids: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    project: Mapped[Project] = relationship(backref=backref("batches", cascade="all, delete-orphan"))
+    generations: Mapped[list["Generation"]] = relationship(
+        back_populates="batch", order_by=lambda: [Generation.source_index, Generation.character_index])
+
+
 class Generation(JobState, db.Model):
     __tablename__ = "generations"
     # A form's one-time token names the generation it made, so sending the same form again (Back and
@@ -201,6 +223,10 @@ class Generation(JobState, db.Model):
     # verbatim beside error_message, which is our own sentence.
     error_detail: Mapped[Optional[str]] = mapped_column(Text)
     submission: Mapped[Optional[str]] = mapped_column(String(32))
+    # The batch it belongs to, if any, and its cell there: row (source) and column (character).
+    batch_id: Mapped[Optional[str]] = mapped_column(ForeignKey("batches.id", ondelete="SET NULL", name="fk_generations_batch_id"), index=True)
+    source_index: Mapped[Optional[int]] = mapped_column(Integer)
+    character_index: Mapped[Optional[int]] = mapped_column(Integer)
 
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
@@ -216,6 +242,7 @@ class Generation(JobState, db.Model):
         foreign_keys="Image.generation_id",
     )
     parent_image: Mapped[Optional["Image"]] = relationship(foreign_keys=[parent_image_id])
+    batch: Mapped[Optional[Batch]] = relationship(back_populates="generations")
 
     @property
     def is_edit(self) -> bool:

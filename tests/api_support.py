@@ -33,14 +33,15 @@ SECOND_RELEASE_KEYS = {
     "user": {"is_admin", "disabled"},
     "project": {"owner", "role"},
     "image": {"review", "comment_count", "checks"},
-    "generation": {"estimated_cost_usd", "cost_usd"},
+    "generation": {"estimated_cost_usd", "cost_usd", "batch_id"},
 }
 SHAPES = {
     **{kind: keys | SECOND_RELEASE_KEYS.get(kind, set()) for kind, keys in FIRST_RELEASE_SHAPES.items()},
     "member": {"user", "role", "added_at"},
     "comment": {"id", "image_id", "author", "body", "region", "created_at"},
+    "batch": {"id", "project_id", "mode", "status", "total", "counts", "generations", "created_at", "finished_at"},
 }
-NESTED = {"generation": {"images": "image"}, "history": {"image": "image"}, "project": {"owner": "user"},
+NESTED = {"batch": {"generations": "generation"}, "generation": {"images": "image"}, "history": {"image": "image"}, "project": {"owner": "user"},
           "member": {"user": "user"}, "comment": {"author": "user"}}
 
 

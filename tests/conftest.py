@@ -27,7 +27,7 @@ from sqlalchemy import select
 from mockup import create_app
 from mockup.engines import reset_engines
 from mockup.extensions import db
-from mockup.models import Character, Comment, Generation, HistoryEntry, Image as ImageRow, Membership, Project, User
+from mockup.models import Batch, Character, Comment, Generation, HistoryEntry, Image as ImageRow, Membership, Project, User
 
 pytest_plugins = ["tests.api_support", "tests.factories", "tests.fixtures_gemini", "tests.fixtures_stack"]
 
@@ -155,7 +155,7 @@ def snapshot(app) -> tuple:
         rows = tuple(
             tuple(tuple(getattr(row, column.key) for column in model.__table__.columns)
                   for row in db.session.scalars(select(model).order_by(model.id)))
-            for model in (User, Project, Character, Generation, ImageRow, HistoryEntry, Membership, Comment)
+            for model in (User, Project, Character, Batch, Generation, ImageRow, HistoryEntry, Membership, Comment)
         )
         db.session.remove()
     return rows, tuple(files_under(app.config["DATA_DIR"]))

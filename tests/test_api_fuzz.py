@@ -65,9 +65,10 @@ def wfc_users(app, folder) -> str:
 
 # What a schema cannot say: the bytes of an upload must decode as a PNG, JPEG or WEBP image (and an
 # edit's region or mask must fit its image), so schema-valid uploads may be refused with 415 (not one
-# of those formats), 413 (over 10 MB) or 422 (damaged, or not fitting). Never a 500, and everything
-# else still checked.
-UPLOADS = ["createCharacter", "submitGeneration", "editImage"]
+# of those formats), 413 (over 10 MB) or 422 (damaged, or not fitting). A batch is also refused with 422
+# for what spans its fields: more than 50 generations (sources x characters), an ip-change batch without
+# characters, a character chosen twice. Never a 500, and everything else still checked.
+UPLOADS = ["createCharacter", "submitGeneration", "editImage", "createBatch"]
 ACCEPTED_WITH_IMAGE_CHECKS = ["2xx", "3xx", "401", "403", "404", "409", "413", "415", "422", "429"]
 # Nor can it say that bcrypt reads at most 72 bytes of a password: 64 characters may be more in UTF-8,
 # and such a password is refused with 422 (the document says so in words).
@@ -76,7 +77,7 @@ ACCEPTED_OR_REFUSED_IN_WORDS = ["2xx", "3xx", "401", "403", "404", "409", "422",
 # Nor which strings of the cursor's form are cursors a list gave out (the last row's sort key, encoded):
 # any other is refused with 422 (the document says so in words).
 PAGED_LISTS = ["listProjects", "listCharacters", "listGenerationImages", "listHistory", "listUsers", "getUsage",
-               "listMembers", "listComments"]
+               "listMembers", "listComments", "listBatches"]
 # Nor whether the scope of an export holds any image: an export of nothing is refused with 422 and a
 # sentence saying why (docs/API.md, notes).
 EXPORTS = ["exportProject"]

@@ -15,7 +15,7 @@ from .conftest import png_bytes, snapshot
 from .factories import create_character, create_project, finished_generation
 from .studio import location, upload
 
-HTML_BLUEPRINTS = {"auth", "account", "projects", "characters", "generate", "images", "history", "exports", "queue",
+HTML_BLUEPRINTS = {"auth", "account", "projects", "characters", "generate", "images", "history", "exports", "batches", "queue",
                    "kept"}
 # Routes outside the HTML side, each covered by its own tests (admin: tests/test_admin.py, where every
 # admin route sends to the login page without a sign-in and answers 403 to a signed-in non-admin).
@@ -80,6 +80,9 @@ def victim(app, client, auth):
     client.post(f"/projects/{project_id}/characters", data={"name": "", "image": upload(png_bytes((90, 90)))},
                 content_type="multipart/form-data")
     client.post(f"/images/{image_id}/comments", data={"body": "A's comment"})
+    batch = client.post(f"/projects/{project_id}/batches/new", data={
+        "mode": "ip-change", "character_id": [character_id], "candidates": "2", "image_size": "1K",
+        "source_image": [upload(png_bytes((160, 120)))]}, content_type="multipart/form-data")
     with app.app_context():
         entry_id = db.session.scalar(select(HistoryEntry.id))
         staged_id = db.session.scalar(select(StagedUpload.id))
@@ -89,7 +92,7 @@ def victim(app, client, auth):
         "project_id": project_id, "character_id": character_id, "generation_id": generation_id,
         "image_id": image_id, "entry_id": entry_id, "kind": "source", "variant": "2k", "version": "original",
         "other_image_id": other_image_id, "staged_id": staged_id, "code": "0" * 43,
-        "comment_id": comment_id, "user_id": user_id,
+        "comment_id": comment_id, "user_id": user_id, "batch_id": location(batch).rsplit("/", 1)[1],
     }
 
 

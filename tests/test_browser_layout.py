@@ -89,12 +89,21 @@ def make_long_content(page, server: str) -> dict[str, str]:
     page.locator(".candidate").first.locator("text=Save to history").click()
     page.wait_for_selector(".candidate .saved-note")
     image = page.locator(".candidate-media").first.get_attribute("href")
+
+    page.goto(f"{server}{project}/batches/new")
+    page.set_input_files("#source_image", [image_file("mug.png", (640, 480), (60, 90, 200))])
+    page.check(".character-pick input")
+    page.fill("#prompt", PROMPT)
+    page.click("text=Start the batch")
+    page.wait_for_url("**/batches/*")
+    batch = page.url.removeprefix(server)
+    page.wait_for_selector("#batch-sheet[data-finished=true]", timeout=60_000)
     return {
         "projects": "/projects", "project": project, "project-edit": f"{project}/edit",
         "project-delete": f"{project}/delete", "characters": f"{project}/characters",
         "generate": f"{project}/generate", "generation": generation, "image": image,
         "history": f"{project}/history", "queue": "/queue", "account": "/account",
-        "error": "/projects/no-such-project",
+        "error": "/projects/no-such-project", "batch-new": f"{project}/batches/new", "batch": batch,
     }
 
 

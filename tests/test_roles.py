@@ -15,7 +15,7 @@ from werkzeug.routing import Rule
 from mockup import create_app
 from mockup.extensions import db
 from mockup.models import Image as ImageRow
-from mockup.services import accounts, characters, generations, history, members, projects, review
+from mockup.services import accounts, batches, characters, generations, history, members, projects, review
 
 from .api_support import PASSWORD, ApiClient, assert_error
 from .conftest import png_bytes, snapshot
@@ -41,6 +41,7 @@ NEEDS = {
     ("generate.new", "GET"): "edit", ("generate.new", "POST"): "edit",
     ("generate.generation", "GET"): "view", ("generate.status", "GET"): "view",
     ("generate.input_image", "GET"): "view", ("generate.thumbnail", "GET"): "view",
+    ("generate.source_thumbnail", "GET"): "view",
     ("generate.retry", "POST"): "edit", ("generate.cancel", "POST"): "edit", ("generate.select", "POST"): "edit",
     ("history.index", "GET"): "view", ("history.delete", "POST"): "edit",
     ("exports.project_export", "GET"): "view", ("exports.selection", "POST"): "view",
@@ -68,6 +69,10 @@ NEEDS = {
     ("api.review_image", "POST"): "review",
     ("api.list_comments", "GET"): "view", ("api.add_comment", "POST"): "comment",
     ("api.delete_comment", "DELETE"): "owner",
+    ("batches.new", "GET"): "edit", ("batches.new", "POST"): "edit", ("batches.detail", "GET"): "view",
+    ("batches.sheet", "GET"): "view", ("batches.cancel", "POST"): "edit",
+    ("api.create_batch", "POST"): "edit", ("api.get_batch", "GET"): "view",
+    ("api.list_batches", "GET"): "view", ("api.cancel_batch", "POST"): "edit",
 }
 # Routes that touch no project's objects: signing in and out, the account, the list of one's own
 # projects and creating one, the queue (one's own jobs), health, metrics, static files, the document.
@@ -141,9 +146,11 @@ def team(app) -> dict:
             members.add_member(owner, project_id, f"{name}@example.com", role)
         comment_id = review.add_comment(users["target"], image_id, "Rounder ears?").id
         entry_id = history.save_to_history(owner, image_id, "keep")[0].id
+        batch_id = batches.create_batch(owner, project_id, mode="ip-change", sources=[png_bytes((160, 120))],
+                                        character_ids=[character_id], options=batches.Options()).id
     return {"users": users, "ids": {
         "project_id": project_id, "character_id": character_id, "generation_id": generation_id,
-        "image_id": image_id, "other_image_id": other_image_id, "comment_id": comment_id, "entry_id": entry_id,
+        "image_id": image_id, "other_image_id": other_image_id, "comment_id": comment_id, "entry_id": entry_id, "batch_id": batch_id,
         "user_id": users["target"], "kind": "source", "variant": "2k", "version": "original",
     }}
 
@@ -190,6 +197,10 @@ def _request(app, endpoint: str, ids: dict) -> dict:
         "api.edit_image": {"json": {"image_id": ids["image_id"], "prompt": "bluer", "region": region}},
         "api.review_image": {"json": {"state": "approved", "comment": "Good to go"}},
         "api.add_comment": {"json": {"body": "Nice", "region": region}},
+        "batches.new": {"data": {"mode": "sketch-to-real", **_files(source_image=png_bytes((160, 120)))},
+                        "content_type": multipart},
+        "api.create_batch": {"data": {"project_id": ids["project_id"], "mode": "sketch-to-real",
+                                      **_files(source_image=png_bytes((160, 120)))}, "content_type": multipart},
     }
     return forms.get(endpoint, {})
 

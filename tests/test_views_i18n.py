@@ -22,7 +22,7 @@ CATALOG = ROOT / "mockup" / "translations" / "ko" / "LC_MESSAGES"
 HTML_SOURCES = [
     *(ROOT / "mockup" / "services" / f"{name}.py"
       for name in ("accounts", "projects", "characters", "generations", "images", "history", "uploads", "edits",
-                                "image_jobs", "exports")),
+                                "image_jobs", "exports", "batches")),
     ROOT / "mockup" / "imaging" / "intake.py",
     ROOT / "mockup" / "imaging" / "regions.py",
 ]

@@ -103,6 +103,10 @@ def _sentence(error: ValidationError) -> str:
     if rule == "pattern":
         blank = isinstance(error.instance, str) and not error.instance.strip()
         return "Must not be blank." if blank else "Does not have the expected form."
+    if rule == "maxItems":
+        return f"Send it at most {value} times."
+    if rule == "minItems":
+        return f"Send it at least {value} times."
     if rule == "format":
         return f"Must be a valid {value}."
     return error.message

@@ -44,11 +44,16 @@ def text(data: Mapping[str, Any], name: str, *, required: bool = True) -> str | 
     return value
 
 
-def require_multipart() -> None:
-    """A multipart body whose fields match the operation's schema (a file field stands as its name)."""
+def require_multipart(*, repeated: tuple[str, ...] = ()) -> None:
+    """A multipart body whose fields match the operation's schema (a file field stands as its name); the
+    `repeated` fields, which may be sent several times, are checked as the list of what was sent."""
     if request.mimetype != MULTIPART:
         raise UnsupportedMedia("Send this request as multipart/form-data.")
     fields = {**request.form.to_dict(), **{name: file.filename or "" for name, file in request.files.items()}}
+    for name in repeated:
+        sent = request.form.getlist(name) + [file.filename or "" for file in request.files.getlist(name)]
+        if sent:
+            fields[name] = sent
     contract.check_body(fields, MULTIPART)
 
 
@@ -70,6 +75,23 @@ def upload(name: str) -> bytes | None:
         return None
     data = file.read()
     return data if data or file.filename else None
+
+
+def uploads(name: str) -> list[bytes]:
+    """The bytes of every file sent in a repeated multipart field, leaving out what a browser sends for
+    "no file chosen"; a field sent as text rather than a file is taken as an empty file (and refused)."""
+    files = [data for file in request.files.getlist(name) if (data := file.read()) or file.filename]
+    return files + [b"" for _ in request.form.getlist(name)]
+
+
+def integer(name: str, default: int) -> int:
+    """A multipart whole-number field; `default` when not sent."""
+    value = request.form.get(name)
+    if value is None or value == "":
+        return default
+    if not (value.isascii() and value.isdigit()) or len(value) > 6:
+        raise Invalid(f"The field '{name}' must be a whole number.", fields={name: "Use a whole number."})
+    return int(value)
 
 
 def boolean(data: Mapping[str, Any], name: str) -> bool | None:

@@ -10,8 +10,8 @@ from typing import Any, Callable
 
 from flask import url_for
 
-from ..models import Character, Comment, Generation, HistoryEntry, Image, Project, User
-from ..services import access, generations, projects, review, usage, users
+from ..models import Batch, Character, Comment, Generation, HistoryEntry, Image, Project, User
+from ..services import access, batches, generations, projects, review, usage, users
 from ..services.members import Member
 from ..services.paging import Page
 from .security import owner_id
@@ -130,16 +130,44 @@ def _error(row: Generation) -> Json | None:
     return {"code": row.error_code, "message": message}
 
 
-def generation(row: Generation) -> Json:
+def generation(row: Generation, position: int | None = None, comment_counts: dict[str, int] | None = None) -> Json:
+    """`position` and `comment_counts` are given when known for many generations at once (a batch);
+    otherwise they are looked up."""
+    if comment_counts is None:
+        comment_counts = review.comment_counts([item.id for item in row.images])
+        position = generations.queue_position(row)
     return {
         "id": row.id, "project_id": row.project_id, "mode": row.mode, "status": row.status,
         "error": _error(row), "prompt": row.prompt, "preserve_structure": row.preserve_structure,
         "transparent_background": row.transparent_background, "parent_image_id": row.parent_image_id,
-        "images": image_list(row.images),
+        "images": [image(item, comment_counts.get(item.id, 0)) for item in row.images],
         "created_at": timestamp(row.created_at), "started_at": timestamp(row.started_at),
-        "finished_at": timestamp(row.finished_at), "queue_position": generations.queue_position(row),
-        "estimated_cost_usd": row.estimated_cost_usd, "cost_usd": row.cost_usd,
+        "finished_at": timestamp(row.finished_at), "queue_position": position,
+        "estimated_cost_usd": row.estimated_cost_usd, "cost_usd": row.cost_usd, "batch_id": row.batch_id,
     }
+
+
+def batch(row: Batch, positions: dict[str, int | None] | None = None,
+          comment_counts: dict[str, int] | None = None) -> Json:
+    """A batch with every generation (loaded with it by services/batches.py); their queue places and
+    comment counts are read once for the whole batch, or given for a whole list (batch_list)."""
+    if comment_counts is None:
+        positions = generations.queue_positions(row.generations)
+        comment_counts = review.comment_counts([item.id for cell in row.generations for item in cell.images])
+    shown = batches.progress(row)
+    return {
+        "id": row.id, "project_id": row.project_id, "mode": row.mode, "status": shown.status,
+        "total": shown.total, "counts": shown.counts,
+        "generations": [generation(cell, positions.get(cell.id), comment_counts) for cell in row.generations],
+        "created_at": timestamp(row.created_at), "finished_at": timestamp(shown.finished_at),
+    }
+
+
+def batch_list(rows: list[Batch]) -> list[Json]:
+    cells = [cell for row in rows for cell in row.generations]
+    positions = generations.queue_positions(cells)
+    counts = review.comment_counts([item.id for cell in cells for item in cell.images])
+    return [batch(row, positions, counts) for row in rows]
 
 
 def history_entry(row: HistoryEntry, comment_count: int | None = None) -> Json:

@@ -28,10 +28,12 @@ def ensure_within_budget(user_id: str, estimated_cost_usd: float, now: datetime 
     )
 
 
-def checked_estimate(user_id: str, engine: str, input_images: int, now: datetime | None = None) -> float:
-    """The estimated cost of a request of DEFAULT_CANDIDATES candidates, once it is known to fit the budget."""
+def checked_estimate(user_id: str, engine: str, input_images: int, now: datetime | None = None,
+                     *, count: int = 1) -> float:
+    """The estimated cost of one request of DEFAULT_CANDIDATES candidates, once `count` such requests (a
+    batch's generations, all at once) are known to fit the budget."""
     estimated = pricing.estimate(engine, candidates=pricing.DEFAULT_CANDIDATES, input_images=input_images)
-    ensure_within_budget(user_id, estimated, now)
+    ensure_within_budget(user_id, estimated * count, now)
     return estimated
 
 

@@ -76,29 +76,38 @@ def count_by_status() -> dict[str, int]:
 def queue_position(generation: Generation) -> int | None:
     """1 for the next job to run, in the queue's fair order over every job table (jobs/order.py); None
     once it is no longer waiting."""
-    if generation.status != "queued":
-        return None
-    return jobs.queue_positions().get(generation.id)
+    return queue_positions([generation])[generation.id]
 
 
-def ensure_room() -> None:
-    """Refuse new work while QUEUE_LIMIT jobs already wait, so a burst cannot queue hours of work."""
-    if queued_count() >= current_app.config["QUEUE_LIMIT"]:
+def queue_positions(rows: list[Generation]) -> dict[str, int | None]:
+    """queue_position of each of the rows, reading the fair order once however many (a batch's contact sheet)."""
+    waiting = jobs.queue_positions() if any(row.status == "queued" for row in rows) else {}
+    return {row.id: waiting.get(row.id) if row.status == "queued" else None for row in rows}
+
+
+def ensure_room(count: int = 1) -> None:
+    """Refuse new work when `count` more jobs would take the queue past QUEUE_LIMIT, so a burst cannot
+    queue hours of work; a batch asks for all of its generations at once, so it fits whole or not at all."""
+    if queued_count() + count > current_app.config["QUEUE_LIMIT"]:
         raise QueueFull(N_("The queue is full right now. Please try again in a minute."))
 
 
-def _validate(mode: str, prompt: str, character_id: str | None, character_image: bytes | None) -> str:
-    """The prompt, once the request's fields are known to be acceptable."""
+def request_fields(mode: str, prompt: str, *, has_character: bool) -> dict[str, str]:
+    """What is wrong with a request's mode, prompt and character choice, by field (empty when nothing);
+    a batch adds its own fields to these before refusing."""
     fields = {}
     if mode not in MODES:
         fields["mode"] = N_("Choose ip-change or sketch-to-real.")
     if len(prompt) > PROMPT_MAX:
         fields["prompt"] = f"Keep the prompt under {PROMPT_MAX} characters."
-    if mode == "ip-change" and not character_id and not character_image:
+    if mode == "ip-change" and not has_character:
         fields["character_id"] = N_("Choose a registered character or upload one for this run.")
+    return fields
+
+
+def refuse(fields: dict[str, str]) -> None:
     if fields:
         raise Invalid(N_("Please correct the highlighted fields."), fields=fields)
-    return prompt
 
 
 def submit_generation(
@@ -121,7 +130,8 @@ def submit_generation(
     project = get_project(owner_id, project_id, Permission.EDIT)
     if (made := submissions.made_by(owner_id, submission)) is not None:
         return made
-    prompt = _validate(mode, (prompt or "").strip(), character_id, character_image)
+    prompt = (prompt or "").strip()
+    refuse(request_fields(mode, prompt, has_character=bool(character_id or character_image)))
     character = get_character(owner_id, character_id) if character_id and not character_image else None
     if character is not None and character.project_id != project.id:
         raise NotFound(N_("This character does not exist."))
@@ -132,12 +142,18 @@ def submit_generation(
     engine = current_app.config["MOCKUP_ENGINE"]
     estimated = budgets.checked_estimate(owner_id, engine, inputs.image_count(mode))
     ensure_room()
-    generation = Generation(
-        id=new_id(), project_id=project.id, owner_id=owner_id, mode=mode, engine=engine, prompt=prompt,
-        preserve_structure=preserve_structure, transparent_background=transparent_background, priority=priority,
-        character_id=character.id if character else None,
+    generation = new_generation(
+        project, owner_id, mode=mode, prompt=prompt, preserve_structure=preserve_structure,
+        transparent_background=transparent_background, priority=priority, character=character,
         estimated_cost_usd=estimated, submission=submission)
     return _queue(project, generation, inputs)
+
+
+def new_generation(project: Project, owner_id: str, *, character: Character | None, **columns) -> Generation:
+    """A queued generation row of the project, not yet added to the session: the one place a new job's
+    engine and character are set (held: the dispatcher hands it over, jobs/order.py), for a single request and for each cell of a batch alike."""
+    return Generation(id=new_id(), project_id=project.id, owner_id=owner_id, engine=current_app.config["MOCKUP_ENGINE"],
+                      character_id=character.id if character else None, **columns)
 
 
 def _queue(project: Project, generation: Generation, inputs: "_Inputs") -> Generation:
@@ -177,11 +193,15 @@ def _store_inputs(staging: storage.Staging, generation: Generation, inputs: _Inp
         generation.character_path = uploads.store_png(
             staging, storage.upload(owner_id, project_id, "png"), inputs.uploaded_character)
     elif inputs.character is not None:
-        # A copy, so deleting the character later never breaks this job or its history.
-        generation.character_path = staging.write(
-            storage.upload(owner_id, project_id, "png"), storage.read(inputs.character.picture_path))
+        generation.character_path = copy_character(staging, owner_id, project_id, inputs.character)
     if inputs.texture is not None:
         generation.texture_path = uploads.store_source(staging, owner_id, project_id, inputs.texture)
+
+
+def copy_character(staging: storage.Staging, owner_id: str, project_id: str, character: Character) -> str:
+    """A copy of the character's picture in use, so deleting the character later never breaks the jobs
+    made with it or their history."""
+    return staging.write(storage.upload(owner_id, project_id, "png"), storage.read(character.picture_path))
 
 
 def retry_generation(user_id: str, generation_id: str) -> Generation:

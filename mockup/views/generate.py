@@ -112,6 +112,14 @@ def thumbnail(generation_id: str):
     return send_stored(thumbnails.generation_thumbnail(owner_id(), generation_id), MIME_TYPES["jpeg"])
 
 
+@bp.get("/generations/<generation_id>/source/thumbnail")
+@login_required
+@limiter.exempt
+def source_thumbnail(generation_id: str):
+    """What the generation was made from, small (a row of a batch's contact sheet)."""
+    return send_stored(thumbnails.source_thumbnail(owner_id(), generation_id), MIME_TYPES["jpeg"])
+
+
 def _back_to(generation_id: str) -> str:
     return url_for("generate.generation", generation_id=generation_id)
 

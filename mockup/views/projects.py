@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..forms import ButtonForm, MemberForm, ProjectForm, RoleForm
 from ..models import REVIEW_STATES
-from ..services import access, characters, generations, members, paging, projects, review
+from ..services import access, batches, characters, generations, members, paging, projects, review
 from ..services.access import Permission
 from .common import apply_service_error, owner_id, perform, render_form, run_form
 
@@ -15,7 +15,7 @@ bp = Blueprint("projects", __name__)
 
 # The project page shows the first characters (all of them are on the characters page) and its mockups
 # a page at a time, with "load more".
-CHARACTER_STRIP, MOCKUPS_PER_PAGE = 12, 24
+CHARACTER_STRIP, MOCKUPS_PER_PAGE, BATCHES_SHOWN = 12, 24, 10
 
 
 @bp.get("/")
@@ -49,6 +49,9 @@ def _detail_page(project_id: str, member_form: MemberForm | None = None):
                                         paging.PageRequest(cursor=request.args.get("members_cursor"))),
         "review_states": REVIEW_STATES, "review_filter": state if state in REVIEW_STATES else None,
         "member_form": member_form or MemberForm(formdata=None), "role_form": RoleForm(formdata=None),
+        "batch_progress": batches.progress,
+        "batches": batches.project_batches(owner_id(), project_id,
+                                           paging.PageRequest(BATCHES_SHOWN, request.args.get("batches_cursor"))),
     }
     page = paging.from_args(request.args, MOCKUPS_PER_PAGE)
     if context["review_filter"]:
