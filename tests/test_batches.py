@@ -209,6 +209,16 @@ def test_project_batches_newest_first_and_only_for_members(app, alice, bob, stud
     assert_error(bob.post(f"/api/batches/{first['id']}/cancel"), 404, "NOT_FOUND")
 
 
+def test_a_projects_batches_are_paged_newest_first(app, alice, studio):
+    made = [_post(alice, studio["project_id"], _sources(1), []).get_json()["batch"]["id"] for _ in range(3)]
+    path = f"/api/projects/{studio['project_id']}/batches"
+    first = alice.get(f"{path}?limit=2").get_json()
+    second = alice.get(f"{path}?limit=2&cursor={first['next_cursor']}").get_json()
+    assert [item["id"] for item in first["items"] + second["items"]] == made[::-1]
+    assert second["next_cursor"] is None
+    assert_error(alice.get(f"{path}?cursor=not-a-cursor"), 422, "VALIDATION", "cursor")
+
+
 def _queries(app, call) -> int:
     seen = []
     with app.app_context():
@@ -265,4 +275,4 @@ def test_the_service_takes_a_batch_for_editors_only_and_follows_it(app, alice, s
         canceled = batches.progress(batches.cancel_batch(owner, made.id))
         assert (canceled.status, canceled.counts["canceled"], canceled.done) == ("canceled", 4, 4)
         assert canceled.finished_at is not None
-        assert batches.project_batches(viewer, studio["project_id"]) == [made]
+        assert batches.project_batches(viewer, studio["project_id"]).items == [made]

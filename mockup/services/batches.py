@@ -23,6 +23,7 @@ from ..extensions import db
 from ..models import GENERATION_STATUSES, Batch, Character, Generation, Image, Project, new_id, utcnow
 from . import access, budgets, estimates, generations, uploads
 from .access import Permission
+from .paging import Page, PageRequest, paginate
 from .projects import get_project
 
 MAX_SOURCES, MAX_CHARACTERS, MAX_GENERATIONS = 20, 10, 50
