@@ -13,7 +13,19 @@ from ..engines.base import Mode
 from ..errors import N_, Conflict, Invalid, NotFound, QueueFull
 from ..jobs import PRIORITY_NORMAL
 from ..extensions import db
-from ..models import GENERATION_STATUSES, Character, Generation, Project, new_id, utcnow
+from ..models import (
+    CANDIDATES_DEFAULT,
+    CANDIDATES_MAX,
+    CANDIDATES_MIN,
+    CHARACTER_VIEWS,
+    GENERATION_STATUSES,
+    IMAGE_SIZES,
+    Character,
+    Generation,
+    Project,
+    new_id,
+    utcnow,
+)
 from . import access, budgets, submissions, uploads
 from .access import Permission
 from .characters import get_character
@@ -72,9 +84,27 @@ def ensure_room() -> None:
         raise QueueFull(N_("The queue is full right now. Please try again in a minute."))
 
 
-def _validate(mode: str, prompt: str, character_id: str | None, character_image: bytes | None) -> str:
+@dataclass(frozen=True)
+class Output:
+    """What a generation asks of the model besides its inputs: how many candidates (one call each,
+    made concurrently) and at which size (the model's own 1K or 2K, the same price)."""
+
+    candidates: int = CANDIDATES_DEFAULT
+    image_size: str = IMAGE_SIZES[0]
+
+    def problems(self) -> dict[str, str]:
+        fields = {}
+        if isinstance(self.candidates, bool) or self.candidates not in range(CANDIDATES_MIN, CANDIDATES_MAX + 1):
+            fields["candidates"] = N_("Choose 1 to 4 candidates.")
+        if self.image_size not in IMAGE_SIZES:
+            fields["image_size"] = N_("Choose the size 1K or 2K.")
+        return fields
+
+
+def _validate(mode: str, prompt: str, character_id: str | None, character_image: bytes | None,
+              output: Output) -> str:
     """The prompt, once the request's fields are known to be acceptable."""
-    fields = {}
+    fields = output.problems()
     if mode not in MODES:
         fields["mode"] = N_("Choose ip-change or sketch-to-real.")
     if len(prompt) > PROMPT_MAX:
@@ -84,6 +114,14 @@ def _validate(mode: str, prompt: str, character_id: str | None, character_image:
     if fields:
         raise Invalid(N_("Please correct the highlighted fields."), fields=fields)
     return prompt
+
+
+def _registered_character(user_id: str, project: Project, character_id: str | None) -> Character | None:
+    """The project's character a generation uses (none when a picture is uploaded for the run)."""
+    character = get_character(user_id, character_id) if character_id else None
+    if character is not None and character.project_id != project.id:
+        raise NotFound(N_("This character does not exist."))
+    return character
 
 
 def submit_generation(
@@ -100,28 +138,30 @@ def submit_generation(
     transparent_background: bool = False,
     priority: int = PRIORITY_NORMAL,
     submission: str | None = None,
+    candidates: int = CANDIDATES_DEFAULT,
+    image_size: str = IMAGE_SIZES[0],
 ) -> Generation:
     """Validate and store the inputs, queue the job, and return the queued generation. `submission` is
-    the form's one-time token (services/submissions.py): sent again, it returns the generation it made."""
+    the form's one-time token (services/submissions.py): sent again, it returns the generation it made.
+    `candidates` (1 to 4 calls, each priced with every input image) and `image_size` ("1K", "2K")."""
     project = get_project(owner_id, project_id, Permission.EDIT)
     if (made := submissions.made_by(owner_id, submission)) is not None:
         return made
-    prompt = _validate(mode, (prompt or "").strip(), character_id, character_image)
-    character = get_character(owner_id, character_id) if character_id and not character_image else None
-    if character is not None and character.project_id != project.id:
-        raise NotFound(N_("This character does not exist."))
+    output = Output(candidates, image_size)
+    prompt = _validate(mode, (prompt or "").strip(), character_id, character_image, output)
+    character = _registered_character(owner_id, project, None if character_image else character_id)
     inputs = _Inputs(uploads.decode_input(source_image, "source_image"),
                      uploads.decode_input(character_image, "character_image", required=False),
                      uploads.decode(texture_image, "texture_image", required=False),
                      character if mode == "ip-change" else None)
     engine = current_app.config["MOCKUP_ENGINE"]
-    estimated = budgets.checked_estimate(owner_id, engine, inputs.image_count(mode))
+    estimated = budgets.checked_estimate(owner_id, engine, inputs.image_count(mode), output.candidates)
     ensure_room()
     generation = Generation(
         id=new_id(), project_id=project.id, owner_id=owner_id, mode=mode, engine=engine, prompt=prompt,
         preserve_structure=preserve_structure, transparent_background=transparent_background, priority=priority,
         lease_until=jobs.requeue_deadline(), character_id=character.id if character else None,
-        estimated_cost_usd=estimated, submission=submission)
+        estimated_cost_usd=estimated, submission=submission, **vars(output))
     return _queue(project, generation, inputs)
 
 
@@ -150,9 +190,11 @@ class _Inputs:
     character: Character | None
 
     def image_count(self, mode: str) -> int:
-        """How many images the engine is sent (what the input side of the cost depends on)."""
-        return pricing.input_images(mode, has_character=self.uploaded_character is not None or self.character is not None,
-                                    has_texture=self.texture is not None)
+        """How many images the engine is sent (what the input side of the cost depends on): a
+        registered character sends every image of its sheet."""
+        character_images = (1 if self.uploaded_character is not None
+                            else len(self.character.images) if self.character is not None else 0)
+        return pricing.input_images(mode, character_images=character_images, has_texture=self.texture is not None)
 
 
 def _store_inputs(staging: storage.Staging, generation: Generation, inputs: _Inputs) -> None:
@@ -161,10 +203,15 @@ def _store_inputs(staging: storage.Staging, generation: Generation, inputs: _Inp
     if inputs.uploaded_character is not None:
         generation.character_path = uploads.store_png(
             staging, storage.upload(owner_id, project_id, "png"), inputs.uploaded_character)
+        generation.character_views = [{"view": CHARACTER_VIEWS[0], "path": generation.character_path}]
     elif inputs.character is not None:
-        # A copy, so deleting the character later never breaks this job or its history.
-        generation.character_path = staging.write(
-            storage.upload(owner_id, project_id, "png"), storage.read(inputs.character.picture_path))
+        # Copies, so changing or deleting the character later never breaks this job or its history.
+        generation.character_views = [
+            {"view": image.view, "path": staging.write(storage.upload(owner_id, project_id, "png"),
+                                                       storage.read(image.picture_path))}
+            for image in inputs.character.images]
+        generation.character_path = generation.character_views[0]["path"]
+        generation.character_description = inputs.character.description
     if inputs.texture is not None:
         generation.texture_path = uploads.store_source(staging, owner_id, project_id, inputs.texture)
 

@@ -55,12 +55,14 @@ def new(project_id: str):
         texture_image=uploaded(form.texture_image), prompt=form.prompt.data,
         preserve_structure=form.preserve_structure.data,
         transparent_background=form.transparent_background.data, submission=form.submission.data,
+        candidates=form.candidates.data, image_size=form.image_size.data,
     ))
     kept.settle(done)
     if done:
         return redirect(url_for("generate.generation", generation_id=done.value.id), 303)
     return render_form("generate/new.html", form, project=project, kept=kept.shown,
-                       quote=budgets.quote(owner_id(), current_app.config["MOCKUP_ENGINE"]))
+                       quote=budgets.quote(owner_id(), current_app.config["MOCKUP_ENGINE"]),
+                       character_images={character.id: len(character.images) for character in project.characters})
 
 
 def _status_context(generation_id: str) -> dict:
