@@ -54,23 +54,23 @@ def add_character_image(character_id: str) -> ResponseReturnValue:
     return jsonify(character=serializers.character(character)), 201
 
 
-@bp.delete("/characters/<character_id>/images/<image_id>")
+@bp.delete("/characters/<character_id>/images/<character_image_id>")
 @login_required
-def delete_character_image(character_id: str, image_id: str) -> ResponseReturnValue:
-    characters.delete_image(owner_id(), character_id, image_id)
+def delete_character_image(character_id: str, character_image_id: str) -> ResponseReturnValue:
+    characters.delete_image(owner_id(), character_id, character_image_id)
     return "", 204
 
 
-@bp.get("/characters/<character_id>/images/<image_id>/image")
+@bp.get("/characters/<character_id>/images/<character_image_id>/image")
 @login_required
-def character_sheet_image(character_id: str, image_id: str) -> ResponseReturnValue:
-    return send_stored(characters.image_file(owner_id(), character_id, image_id), MIME_TYPES["png"])
+def character_sheet_image(character_id: str, character_image_id: str) -> ResponseReturnValue:
+    return send_stored(characters.image_file(owner_id(), character_id, character_image_id), MIME_TYPES["png"])
 
 
-@bp.get("/characters/<character_id>/images/<image_id>/thumbnail")
+@bp.get("/characters/<character_id>/images/<character_image_id>/thumbnail")
 @login_required
-def character_sheet_thumbnail(character_id: str, image_id: str) -> ResponseReturnValue:
-    return send_stored(characters.image_file(owner_id(), character_id, image_id, thumbnail=True),
+def character_sheet_thumbnail(character_id: str, character_image_id: str) -> ResponseReturnValue:
+    return send_stored(characters.image_file(owner_id(), character_id, character_image_id, thumbnail=True),
                        MIME_TYPES["jpeg"])
 
 

@@ -83,8 +83,8 @@ def character(row: Character) -> Json:
         "thumbnail_url": url_for("api.character_thumbnail", character_id=row.id),
         "images": [{
             "id": image.id, "view": image.view,
-            "url": url_for("api.character_sheet_image", character_id=row.id, image_id=image.id),
-            "thumbnail_url": url_for("api.character_sheet_thumbnail", character_id=row.id, image_id=image.id),
+            "url": url_for("api.character_sheet_image", character_id=row.id, character_image_id=image.id),
+            "thumbnail_url": url_for("api.character_sheet_thumbnail", character_id=row.id, character_image_id=image.id),
         } for image in row.images],
         "created_at": timestamp(row.created_at),
     }

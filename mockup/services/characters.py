@@ -150,9 +150,9 @@ def picture_file(user_id: str, character_id: str, version: str | None = None, *,
     return storage.thumbnail(rel) if thumbnail else rel
 
 
-def image_file(user_id: str, character_id: str, image_id: str, *, thumbnail: bool = False) -> str:
+def image_file(user_id: str, character_id: str, character_image_id: str, *, thumbnail: bool = False) -> str:
     """One reference image as generations use it (its cut-out when chosen), or its JPEG thumbnail."""
-    rel = _image_of(get_character(user_id, character_id), image_id).picture_path
+    rel = _image_of(get_character(user_id, character_id), character_image_id).picture_path
     return storage.thumbnail(rel) if thumbnail else rel
 
 

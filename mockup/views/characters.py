@@ -54,11 +54,11 @@ def add_image(character_id: str):
                    _("View added to the character sheet."), back)
 
 
-@bp.post("/characters/<character_id>/images/<image_id>/delete")
+@bp.post("/characters/<character_id>/images/<character_image_id>/delete")
 @login_required
-def delete_image(character_id: str, image_id: str):
+def delete_image(character_id: str, character_image_id: str):
     back = _sheet_of(character_id)
-    return perform(ButtonForm(), lambda: characters.delete_image(owner_id(), character_id, image_id),
+    return perform(ButtonForm(), lambda: characters.delete_image(owner_id(), character_id, character_image_id),
                    _("View removed from the character sheet."), back)
 
 
@@ -108,18 +108,18 @@ def image(character_id: str, version: str | None):
     return send_stored(characters.picture_file(owner_id(), character_id, version), MIME_TYPES["png"])
 
 
-@bp.get("/characters/<character_id>/images/<image_id>/image")
+@bp.get("/characters/<character_id>/images/<character_image_id>/image")
 @login_required
 @limiter.exempt
-def sheet_image(character_id: str, image_id: str):
-    return send_stored(characters.image_file(owner_id(), character_id, image_id), MIME_TYPES["png"])
+def sheet_image(character_id: str, character_image_id: str):
+    return send_stored(characters.image_file(owner_id(), character_id, character_image_id), MIME_TYPES["png"])
 
 
-@bp.get("/characters/<character_id>/images/<image_id>/thumbnail")
+@bp.get("/characters/<character_id>/images/<character_image_id>/thumbnail")
 @login_required
 @limiter.exempt
-def sheet_thumbnail(character_id: str, image_id: str):
-    return send_stored(characters.image_file(owner_id(), character_id, image_id, thumbnail=True),
+def sheet_thumbnail(character_id: str, character_image_id: str):
+    return send_stored(characters.image_file(owner_id(), character_id, character_image_id, thumbnail=True),
                        MIME_TYPES["jpeg"])
 
 
