@@ -251,3 +251,22 @@ def test_the_page_shows_the_sheet_and_edits_it(app, client, auth):
     refused = client.post(f"/characters/{character_id}/images/{images[0].id}/delete", data={}, follow_redirects=True)
     assert "only picture" in refused.get_data(as_text=True)
     assert f"/images/{images[0].id}/thumbnail" in refused.get_data(as_text=True)
+
+
+def test_the_sheet_and_the_generate_choices_speak_korean(app, client, auth):
+    auth.register()
+    project_id = create_project(client)
+    character_id = create_character(client, project_id)
+    korean = {"Accept-Language": "ko"}
+    with app.app_context():
+        [only] = db.session.get(Character, character_id).images
+        only_id = only.id
+    refused = client.post(f"/characters/{character_id}/images/{only_id}/delete", headers=korean, follow_redirects=True)
+    assert "캐릭터의 유일한 사진입니다. 삭제하려면 먼저 다른 사진을 추가하세요." in refused.get_data(as_text=True)
+    client.post(f"/characters/{character_id}/images", data={
+        "image": (io.BytesIO(view_picture("back")), "back.png"), "view": "back"}, content_type="multipart/form-data")
+    page = client.get(f"/projects/{project_id}/characters", headers=korean).get_data(as_text=True)
+    for words in ("1. 정면", "2. 뒷면", "시점 추가", "이름과 설명 편집", "설명 (선택)"):
+        assert words in page
+    form = client.get(f"/projects/{project_id}/generate", headers=korean).get_data(as_text=True)
+    assert "2K (2048 px, 같은 가격)" in form and "목업 만들기" in form
