@@ -19,7 +19,7 @@ from .api_support import assert_error, assert_shape
 from .conftest import files_under, png_bytes, snapshot
 from .factories import create_character, create_project
 from .job_runner import run_job
-from .studio import location
+from .studio import generate, location
 
 # Each view a picture of its own colour, so the bytes the model receives can be told apart.
 VIEW_COLOURS = {"front": (250, 120, 160), "side": (40, 160, 90), "back": (30, 60, 220)}
@@ -270,3 +270,20 @@ def test_the_sheet_and_the_generate_choices_speak_korean(app, client, auth):
         assert words in page
     form = client.get(f"/projects/{project_id}/generate", headers=korean).get_data(as_text=True)
     assert "2K (2048 px, 같은 가격)" in form and "목업 만들기" in form
+
+
+def test_the_generation_page_shows_each_view_it_sent(app, client, auth):
+    auth.register()
+    project_id = create_project(client)
+    character_id = create_character(client, project_id)
+    client.post(f"/characters/{character_id}/images", data={
+        "image": (io.BytesIO(view_picture("side")), "side.png"), "view": "side"}, content_type="multipart/form-data")
+    client.post(f"/characters/{character_id}/edit", data={"name": "Bunny", "description": "Red bow tie"})
+    generation_id = generate(client, project_id, character_id)
+    page = client.get(f"/generations/{generation_id}").get_data(as_text=True)
+    assert 'data-character-view="front"' in page and 'data-character-view="side"' in page
+    assert "Red bow tie" in page
+    side = client.get(f"/generations/{generation_id}/views/1")
+    assert side.status_code == 200
+    assert Image.open(io.BytesIO(side.data)).convert("RGB").getpixel((120, 120)) == VIEW_COLOURS["side"]
+    assert client.get(f"/generations/{generation_id}/views/2").status_code == 404

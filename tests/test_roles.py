@@ -44,6 +44,7 @@ NEEDS = {
     ("generate.new", "GET"): "edit", ("generate.new", "POST"): "edit",
     ("generate.generation", "GET"): "view", ("generate.status", "GET"): "view",
     ("generate.input_image", "GET"): "view", ("generate.thumbnail", "GET"): "view",
+    ("generate.character_view", "GET"): "view",
     ("generate.retry", "POST"): "edit", ("generate.cancel", "POST"): "edit", ("generate.select", "POST"): "edit",
     ("history.index", "GET"): "view", ("history.delete", "POST"): "edit",
     ("images.detail", "GET"): "view", ("images.file", "GET"): "view", ("images.thumbnail", "GET"): "view",
@@ -151,7 +152,7 @@ def team(app) -> dict:
         "project_id": project_id, "character_id": character_id, "character_image_id": character_image_id,
         "generation_id": generation_id,
         "image_id": image_id, "other_image_id": other_image_id, "comment_id": comment_id, "entry_id": entry_id,
-        "user_id": users["target"], "kind": "source", "variant": "2k", "version": "original",
+        "user_id": users["target"], "kind": "source", "variant": "2k", "version": "original", "index": 0,
     }}
 
 

@@ -2,12 +2,12 @@
 self-refreshing status fragment, its input images, retrying, canceling and selecting a candidate."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import login_required
 
 from ..extensions import limiter
-from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
+from ..forms import VIEW_LABELS, ButtonForm, GenerateForm, NoteForm, SelectImageForm
 from ..http.files import send_stored, stored_type
 from ..models import utcnow
 from ..imaging.formats import MIME_TYPES
@@ -87,7 +87,8 @@ def _status_context(generation_id: str) -> dict:
 @login_required
 def generation(generation_id: str):
     context = _status_context(generation_id)
-    return render_template("generate/generation.html", project=context["generation"].project, **context)
+    return render_template("generate/generation.html", project=context["generation"].project,
+                           view_labels=VIEW_LABELS, **context)
 
 
 @bp.get("/generations/<generation_id>/status")
@@ -104,6 +105,17 @@ def input_image(generation_id: str, kind: str):
     """The images a generation was made from (the character is the copy taken for this run)."""
     rel = getattr(generations.get_generation(owner_id(), generation_id), INPUT_PATHS[kind])
     return send_stored(rel, stored_type(rel))
+
+
+@bp.get("/generations/<generation_id>/views/<int:index>")
+@login_required
+@limiter.exempt
+def character_view(generation_id: str, index: int):
+    """One picture of the character sheet a generation sent (copied for this run), in the order sent."""
+    views = generations.get_generation(owner_id(), generation_id).views
+    if index >= len(views):
+        abort(404)
+    return send_stored(views[index]["path"], stored_type(views[index]["path"]))
 
 
 @bp.get("/generations/<generation_id>/thumbnail")
