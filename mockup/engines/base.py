@@ -10,8 +10,8 @@ from typing import Literal, Protocol
 
 from PIL import Image
 
-from ..models import CHARACTER_IMAGES_MAX
 from ..errors import API_RATE_LIMIT, CONTENT_POLICY, INVALID_IMAGE, TIMEOUT, UNKNOWN, JobFailed
+from ..models import CHARACTER_IMAGES_MAX
 
 __all__ = ["API_RATE_LIMIT", "CONTENT_POLICY", "INVALID_IMAGE", "MAX_CHARACTER_IMAGES", "MAX_REFERENCE_IMAGES",
            "TIMEOUT", "UNKNOWN", "CharacterView", "EditRequest", "Engine", "EngineError", "GenerationRequest",
