@@ -16,8 +16,9 @@ from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Opti
 from wtforms.widgets import HiddenInput
 
 from .i18n import LANGUAGES
-from .models import Character
+from .models import CANDIDATES_DEFAULT, CANDIDATES_MAX, CANDIDATES_MIN, CHARACTER_VIEWS, IMAGE_SIZES, Character
 from .services import accounts, submissions
+from .services.characters import DESCRIPTION_MAX as CHARACTER_DESCRIPTION_MAX
 from .services.generations import PROMPT_MAX
 from .services.history import NOTE_MAX
 from .services.review import BODY_MAX as COMMENT_MAX
@@ -158,9 +159,39 @@ class ProjectForm(AppForm):
     ])
 
 
+VIEW_LABELS = {"front": _l("Front"), "side": _l("Side"), "back": _l("Back view"), "expression": _l("Expression"),
+               "other": _l("Other view")}
+
+
+def _view_field(label) -> SelectField:
+    return SelectField(label, default=CHARACTER_VIEWS[0],
+                       choices=[SelectChoice(view, VIEW_LABELS[view]) for view in CHARACTER_VIEWS])
+
+
+def _character_description_field() -> TextAreaField:
+    return TextAreaField(_l("Description (optional)"), validators=[Length(
+        max=CHARACTER_DESCRIPTION_MAX, message=_l("Use at most %(max)d characters.", max=CHARACTER_DESCRIPTION_MAX))],
+        description=_l("Sent to the image model with every mockup of this character: what it looks like, "
+                       "what must never change."), render_kw={"rows": 3})
+
+
 class CharacterForm(AppForm):
     name = _name_field(_l("Character name"))
     image = _image_field(_l("Character image"), required=True)
+    view = _view_field(_l("The picture shows"))
+    description = _character_description_field()
+
+
+class CharacterImageForm(AppForm):
+    """Another view for a character sheet."""
+
+    image = _image_field(_l("Picture"), required=True)
+    view = _view_field(_l("View"))
+
+
+class CharacterEditForm(AppForm):
+    name = _name_field(_l("Character name"))
+    description = _character_description_field()
 
 
 # --- generating ---------------------------------------------------------------------------------------------
@@ -179,6 +210,10 @@ class GenerateForm(AppForm):
     ], render_kw={"rows": 3})
     preserve_structure = BooleanField(_l("Preserve structure"), default=True)
     transparent_background = BooleanField(_l("Transparent background"), default=False)
+    candidates = SelectField(_l("Candidates"), coerce=int, default=CANDIDATES_DEFAULT, choices=[
+        SelectChoice(count, str(count)) for count in range(CANDIDATES_MIN, CANDIDATES_MAX + 1)])
+    image_size = RadioField(_l("Size"), default=IMAGE_SIZES[0], choices=[
+        SelectChoice("1K", _l("1K (1024 px)")), SelectChoice("2K", _l("2K (2048 px, same price)"))])
     # A fresh one-time token each time the form is rendered; kept when it comes back with an error.
     submission = HiddenField(default=submissions.new_token)
 

@@ -21,6 +21,12 @@ JOB_STEPS = (STEP_MODEL, STEP_CUTOUT, STEP_SAVING)
 # Shared projects (shared/API.md, "Shared projects"): the roles a member may have besides the owner.
 MEMBER_ROLES = ("editor", "reviewer", "viewer")
 REVIEW_STATES = ("none", "in_review", "approved", "changes_requested")
+# Character sheets (shared/API.md, "Character sheets"): what each reference image shows, and how many.
+CHARACTER_VIEWS = ("front", "side", "back", "expression", "other")
+CHARACTER_IMAGES_MAX = 5
+# Generations (shared/API.md, "Generations: sizes, candidates, checks").
+IMAGE_SIZES = ("1K", "2K")
+CANDIDATES_MIN, CANDIDATES_MAX, CANDIDATES_DEFAULT = 1, 4, 2
 
 
 def new_id() -> str:
@@ -119,6 +125,32 @@ class Character(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
+    # Sent to the image model with every generation that uses the character (engines/prompts.py).
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="characters")
+    # The character sheet: 1 to CHARACTER_IMAGES_MAX reference images; the first is the character's
+    # picture in lists (`image_url`), the one the local engine uses, and the one a cut-out is made of.
+    images: Mapped[list["CharacterImage"]] = relationship(
+        back_populates="character", cascade="all, delete-orphan", order_by="CharacterImage.position"
+    )
+
+    @property
+    def first_image(self) -> "CharacterImage":
+        return self.images[0]
+
+
+class CharacterImage(db.Model):
+    """One reference image of a character's sheet, with the view it shows."""
+
+    __tablename__ = "character_images"
+    __table_args__ = (UniqueConstraint("character_id", "position", name="uq_character_images_position"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    character_id: Mapped[str] = mapped_column(ForeignKey("characters.id", ondelete="CASCADE"), index=True)
+    # The order of the sheet (and of the images sent to the model); gaps are left where images went.
+    position: Mapped[int] = mapped_column(Integer)
+    view: Mapped[str] = mapped_column(String(20), default="front")
     image_path: Mapped[str] = mapped_column(String(255))
     thumbnail_path: Mapped[str] = mapped_column(String(255))
     # The background removed (services/characters.py): a second file beside the upload, never a
@@ -127,7 +159,7 @@ class Character(db.Model):
     use_cutout: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    project: Mapped[Project] = relationship(back_populates="characters")
+    character: Mapped[Character] = relationship(back_populates="images")
 
     @property
     def picture_path(self) -> str:
@@ -214,6 +246,13 @@ class Generation(JobState, db.Model):
     source_path: Mapped[str] = mapped_column(String(255))
     character_id: Mapped[Optional[str]] = mapped_column(ForeignKey("characters.id", ondelete="SET NULL"))
     character_path: Mapped[Optional[str]] = mapped_column(String(255))
+    # Every view of the character sheet copied for this run, in the order they are sent:
+    # [{"view", "path"}], the first being character_path (None on rows made before sheets existed).
+    character_views: Mapped[Optional[list]] = mapped_column(JSON)
+    character_description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # How many candidates (one model call each) and at which size the model draws them.
+    candidates: Mapped[int] = mapped_column(Integer, default=CANDIDATES_DEFAULT, server_default="2")
+    image_size: Mapped[str] = mapped_column(String(2), default="1K", server_default="1K")
     texture_path: Mapped[Optional[str]] = mapped_column(String(255))
     parent_image_id: Mapped[Optional[str]] = mapped_column(
         ForeignKey("images.id", ondelete="SET NULL", use_alter=True, name="fk_generations_parent_image_id")
@@ -251,6 +290,14 @@ class Generation(JobState, db.Model):
     def queue_again(self) -> None:
         super().queue_again()
         self.error_detail = None
+
+    @property
+    def views(self) -> list[dict]:
+        """The character images this run sends, as [{"view", "path"}]: a row from before character sheets
+        has only its one character picture, the front view."""
+        if self.character_views:
+            return self.character_views
+        return [{"view": "front", "path": self.character_path}] if self.character_path else []
 
 
 class Image(db.Model):

@@ -147,8 +147,10 @@ def edit_input(user_id: str, project_id: str, generation_id: str, kind: str) -> 
     return f"{generation_dir(user_id, project_id, generation_id)}/{kind}.png"
 
 
-def character(user_id: str, character_id: str) -> str:
-    return f"characters/{_id(user_id)}/{_id(character_id)}.png"
+def character_image(user_id: str, image_id: str) -> str:
+    """One reference image of a character sheet (a character's first image from before sheets existed
+    keeps its old name, the character's id, which is also that image's id)."""
+    return f"characters/{_id(user_id)}/{_id(image_id)}.png"
 
 
 def character_cutout(character_path: str) -> str:

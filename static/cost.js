@@ -8,12 +8,19 @@
     return Boolean(input && input.files && input.files.length);
   }
 
-  function inputImages(form) {
-    var mode = form.querySelector("input[name=mode]:checked");
+  // A registered character sends every picture of its sheet; one uploaded for the run is one picture.
+  function characterImages(form, box) {
+    if (chosenFile(form, "character_image")) return 1;
     var character = form.elements.character_id;
-    var hasCharacter = Boolean(character && character.value) || chosenFile(form, "character_image");
+    if (!character || !character.value) return 0;
+    var sheets = JSON.parse(box.dataset.characterImages || "{}");
+    return sheets[character.value] || 1;
+  }
+
+  function inputImages(form, box) {
+    var mode = form.querySelector("input[name=mode]:checked");
     var count = 1;
-    if (mode && mode.value === "ip-change" && hasCharacter) count += 1;
+    if (mode && mode.value === "ip-change") count += characterImages(form, box);
     if (chosenFile(form, "texture_image")) count += 1;
     return count;
   }
@@ -25,7 +32,7 @@
   }
 
   function update(form, box) {
-    var perCall = parseFloat(box.dataset.perCall) + inputImages(form) * parseFloat(box.dataset.perInputImage);
+    var perCall = parseFloat(box.dataset.perCall) + inputImages(form, box) * parseFloat(box.dataset.perInputImage);
     box.querySelector("[data-cost-value]").textContent = (candidates(form, box) * perCall).toFixed(2);
   }
 

@@ -33,7 +33,8 @@ SECOND_RELEASE_KEYS = {
     "user": {"is_admin", "disabled"},
     "project": {"owner", "role"},
     "image": {"review", "comment_count", "checks"},
-    "generation": {"estimated_cost_usd", "cost_usd", "batch_id"},
+    "generation": {"estimated_cost_usd", "cost_usd", "batch_id", "candidates", "image_size"},
+    "character": {"description", "images"},
 }
 SHAPES = {
     **{kind: keys | SECOND_RELEASE_KEYS.get(kind, set()) for kind, keys in FIRST_RELEASE_SHAPES.items()},

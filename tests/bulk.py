@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert
 
 from mockup.extensions import db
-from mockup.models import (Character, Comment, Generation, HistoryEntry, Image, Membership, Project, User, new_id,
+from mockup.models import (Character, CharacterImage, Comment, Generation, HistoryEntry, Image, Membership, Project, User, new_id,
                            utcnow)
 
 from .api_support import PASSWORD, ApiClient, sign_up
@@ -64,8 +64,12 @@ def build(owner_id: str, rows: int) -> Built:
                 "updated_at": when} for number, when in enumerate(at)])
     _insert(Membership, [{"project_id": project_id, "user_id": person, "role": "viewer", "added_at": when}
                          for person, when in zip(people, at)])
-    _insert(Character, [{"project_id": project_id, "name": f"Character {number}", "image_path": SHARED_FILE,
-                         "thumbnail_path": SHARED_FILE, "created_at": when} for number, when in enumerate(at)])
+    characters = [new_id() for _ in range(rows)]
+    _insert(Character, [{"id": character, "project_id": project_id, "name": f"Character {number}", "created_at": when}
+                        for number, (character, when) in enumerate(zip(characters, at))])
+    _insert(CharacterImage, [{"character_id": character, "position": 0, "view": "front", "image_path": SHARED_FILE,
+                              "thumbnail_path": SHARED_FILE, "created_at": when}
+                             for character, when in zip(characters, at)])
     _insert(Generation, [_generation(generation, project_id, person, when)
                          for generation, person, when in zip(generations, people, at)]
             + [_generation(big_id, project_id, owner_id, oldest)])

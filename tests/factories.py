@@ -61,7 +61,7 @@ class _Pages:
         }, content_type="multipart/form-data")
         assert response.status_code == 303, response.get_data(as_text=True)
         page = self.client.get(location(response)).get_data(as_text=True)
-        return re.findall(rf"/characters/({ID})/thumbnail", page)[-1]
+        return re.findall(rf'data-character-id="({ID})"', page)[-1]
 
     def generation(self, project_id: str, character_id: str) -> str:
         return generate(self.client, project_id, character_id)

@@ -65,6 +65,14 @@ SIZES_1K: dict[str, tuple[int, int]] = {
     "16:9": (1376, 768), "21:9": (1584, 672),
 }
 
+# ... and at 2K (imageConfig.imageSize "2K").
+SIZES_2K: dict[str, tuple[int, int]] = {
+    "1:1": (2048, 2048), "2:3": (1696, 2528), "3:2": (2528, 1696), "3:4": (1792, 2400),
+    "4:3": (2400, 1792), "4:5": (1856, 2304), "5:4": (2304, 1856), "9:16": (1536, 2752),
+    "16:9": (2752, 1536), "21:9": (3168, 1344),
+}
+SIZES = {"1K": SIZES_1K, "2K": SIZES_2K}
+
 USAGE = {"promptTokenCount": 1290, "candidatesTokenCount": 1120, "thoughtsTokenCount": 180,
          "totalTokenCount": 2590}
 # An answer in words only: the prompt, a short paragraph and the thinking before it.
@@ -330,8 +338,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reset()
         if reply.kind == "malformed":
             return self._send(200, b'{"candidates": [{"content": {"parts": [{"inlineData": {')
-        ratio = record.generation_config.get("imageConfig", {}).get("aspectRatio", "1:1")
-        size = SIZES_1K.get(ratio, SIZES_1K["1:1"])
+        image_config = record.generation_config.get("imageConfig", {})
+        sizes = SIZES.get(image_config.get("imageSize", "1K"), SIZES_1K)
+        size = sizes.get(image_config.get("aspectRatio", "1:1"), sizes["1:1"])
         self._send_json(200, _success_body(reply.kind, record.model or "", call_number, size))
 
     def _send_error(self, status: int, status_name: str, message: str) -> None:

@@ -33,7 +33,8 @@ def test_the_document_lists_the_public_routes_only_as_public():
 
 @pytest.mark.parametrize("method,path,operation", PROTECTED, ids=[op for _, _, op in PROTECTED])
 def test_protected_route_without_token_is_401(client, method, path, operation):
-    names = ("project_id", "character_id", "generation_id", "image_id", "entry_id", "comment_id", "user_id")
+    names = ("project_id", "character_id", "character_image_id", "generation_id", "image_id", "entry_id",
+             "comment_id", "user_id")
     url = path.format(**{name: MISSING_ID for name in names})
     response = ApiClient(client).request(method, url)
     assert_error(response, 401, "UNAUTHORIZED")
@@ -46,7 +47,9 @@ def alices_world(app, alice) -> dict[str, str]:
     generation_id, (image_id, _) = finished_generation(app, alice, project_id, character_id)
     entry = alice.post(f"/api/history/{image_id}/save").get_json()["history"]
     comment = alice.post(f"/api/images/{image_id}/comments", json={"body": "Alice's"}).get_json()["comment"]
-    return {"project_id": project_id, "character_id": character_id, "generation_id": generation_id,
+    [character] = alice.get(f"/api/projects/{project_id}/characters").get_json()["items"]
+    return {"project_id": project_id, "character_id": character_id, "character_image_id": character["images"][0]["id"],
+            "generation_id": generation_id,
             "image_id": image_id, "entry_id": entry["id"], "comment_id": comment["id"], "user_id": alice.user["id"]}
 
 
@@ -60,6 +63,9 @@ def _valid_request(operation: str, ids: dict[str, str]) -> dict:
     return {
         "updateProject": {"json": {"name": "Renamed"}},
         "createCharacter": {"data": {"name": "Fox", "image": (png_stream(), "fox.png")}, "content_type": "multipart/form-data"},
+        "updateCharacter": {"json": {"description": "mine now"}},
+        "addCharacterImage": {"data": {"view": "side", "image": (png_stream(), "side.png")},
+                              "content_type": "multipart/form-data"},
         "submitGeneration": {"data": {"project_id": ids["project_id"], "mode": "sketch-to-real",
                                       "source_image": (png_stream(), "s.png")}, "content_type": "multipart/form-data"},
         "selectImage": {"json": {"image_id": ids["image_id"]}},

@@ -133,7 +133,7 @@ def test_make_a_mockup_in_the_browser(server, page):
     page.select_option("#character_id", label="Bunny")
     page.fill("#prompt", "glossy white ceramic")
     shot(page, "04-generate-form")
-    page.click("text=Make 2 candidates")
+    page.click("text=Make the mockup")
     page.wait_for_url("**/generations/*")
 
     status = page.locator("#generation-status")
@@ -206,7 +206,7 @@ def start_sketch_mockup(page, *, transparent: bool = False) -> None:
     page.set_input_files("#source_image", image_file("sketch.png", (640, 480), (60, 90, 200)))
     if transparent:
         page.check("#transparent_background")
-    page.click("text=Make 2 candidates")
+    page.click("text=Make the mockup")
     page.wait_for_url("**/generations/*")
 
 

@@ -81,7 +81,7 @@ def make_long_content(page, server: str) -> dict[str, str]:
     page.set_input_files("#source_image", image_file("mug.png", (640, 480), (60, 90, 200)))
     page.select_option("#character_id", index=1)
     page.fill("#prompt", PROMPT)
-    page.click("text=Make 2 candidates")
+    page.click("text=Make the mockup")
     page.wait_for_url("**/generations/*")
     generation = page.url.removeprefix(server)
     wait_for_candidates(page)

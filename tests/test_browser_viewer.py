@@ -20,7 +20,7 @@ def make_candidates(page, server: str, size=(1600, 1200)) -> None:
     page.click(".subnav >> text=New mockup")
     page.check("input[value=sketch-to-real]")
     page.set_input_files("#source_image", image_file("sketch.png", size, (60, 90, 200)))
-    page.click("text=Make 2 candidates")
+    page.click("text=Make the mockup")
     page.wait_for_url("**/generations/*")
     wait_for_candidates(page)
 

@@ -27,7 +27,7 @@ def send_a_sketch(page) -> None:
     page.click(".subnav >> text=New mockup")
     page.check("input[value=sketch-to-real]")
     page.set_input_files("#source_image", image_file("sketch.png", (640, 480), (60, 90, 200)))
-    page.click("text=Make 2 candidates")
+    page.click("text=Make the mockup")
     page.wait_for_url("**/generations/*")
 
 
@@ -41,7 +41,7 @@ def test_a_form_error_keeps_the_photo_and_sends_it_without_choosing_again(server
     sign_up_with_a_project(page, server)
     register_bunny(page)
     page.click(".subnav >> text=New mockup")
-    page.click("text=Make 2 candidates")  # nothing chosen
+    page.click("text=Make the mockup")  # nothing chosen
     source_field = page.locator(".field", has=page.locator("#source_image"))
     assert "Choose an image file." in source_field.inner_text()
     page.set_input_files("#source_image", image_file("mug.png", (640, 480), (60, 90, 200)))
@@ -50,7 +50,7 @@ def test_a_form_error_keeps_the_photo_and_sends_it_without_choosing_again(server
     assert "Only PNG, JPEG and WEBP images are accepted." in source_field.inner_text()
     page.set_input_files("#source_image", image_file("mug.png", (640, 480), (60, 90, 200)))
 
-    page.click("text=Make 2 candidates")  # ip-change without a character: refused, the photo kept
+    page.click("text=Make the mockup")  # ip-change without a character: refused, the photo kept
     page.wait_for_selector(".dropzone.is-kept >> text=Kept: mug.png")
     pictures_loaded(page, ".dropzone.is-kept .dropzone-preview")
     character_field = page.locator(".field", has=page.locator("#character_id"))
@@ -59,7 +59,7 @@ def test_a_form_error_keeps_the_photo_and_sends_it_without_choosing_again(server
     page.select_option("#character_id", label="Bunny")
     assert character_field.locator(".field-error").count() == 0
 
-    page.click("text=Make 2 candidates")  # the photo is not chosen again
+    page.click("text=Make the mockup")  # the photo is not chosen again
     page.wait_for_url("**/generations/*")
     wait_for_candidates(page)
     source = page.request.get(page.url + "/source")
@@ -79,7 +79,7 @@ def test_a_form_sent_after_signing_out_in_another_tab_leads_to_sign_in_and_back(
     other_tab.wait_for_url("**/auth/login")
     other_tab.close()
 
-    page.click("text=Make 2 candidates")
+    page.click("text=Make the mockup")
     page.wait_for_url(re.compile(r".*/auth/login\?next=.+"))
     assert "Your sign-in had ended, so the form was not sent. Please sign in, then send it again." in page.inner_text("body")
     assert "CSRF" not in page.content()
@@ -97,7 +97,7 @@ def test_back_and_submit_again_opens_the_same_generation(server, page):
     first = page.url
     page.go_back()
     page.wait_for_selector("h1 >> text=New mockup")
-    page.click("text=Make 2 candidates")
+    page.click("text=Make the mockup")
     page.wait_for_url("**/generations/*")
     assert page.url == first
     page.goto(f"{server}/queue")
@@ -111,7 +111,7 @@ def test_the_queue_page_refreshes_itself_and_tells_jobs_apart(server, page):
         page.click(".subnav >> text=New mockup")
         page.set_input_files("#source_image", image_file("mug.png", (640, 480), (60, 90, 200)))
         page.select_option("#character_id", label="Bunny")
-        page.click("text=Make 2 candidates")
+        page.click("text=Make the mockup")
         page.wait_for_url("**/generations/*")
     page.goto(f"{server}/queue")
     jobs = page.locator("#queue-jobs")

@@ -43,11 +43,11 @@ def alpha_of(rel: str) -> np.ndarray:
 def test_removing_the_background_keeps_the_upload_and_adds_a_second_file(app, owner):
     user_id, _, character_id = owner
     with app.app_context():
-        character = characters.get_character(user_id, character_id)
+        character = characters.get_character(user_id, character_id).first_image
         original = stored(character.image_path)
         original_thumbnail = stored(character.thumbnail_path)
 
-        character = characters.remove_background(user_id, character_id)
+        character = characters.remove_background(user_id, character_id).first_image
 
         assert stored(character.image_path) == original
         assert stored(character.thumbnail_path) == original_thumbnail
@@ -62,11 +62,11 @@ def test_removing_the_background_keeps_the_upload_and_adds_a_second_file(app, ow
 def test_undo_restores_the_original_and_removes_the_cutout(app, owner):
     user_id, _, character_id = owner
     with app.app_context():
-        original = stored(characters.get_character(user_id, character_id).image_path)
-        cutout = characters.remove_background(user_id, character_id).cutout_path
+        original = stored(characters.get_character(user_id, character_id).first_image.image_path)
+        cutout = characters.remove_background(user_id, character_id).first_image.cutout_path
         before_undo = set(files_under(app.config["DATA_DIR"]))
 
-        character = characters.undo_background_removal(user_id, character_id)
+        character = characters.undo_background_removal(user_id, character_id).first_image
 
         assert character.cutout_path is None and not character.use_cutout
         assert character.picture_path == character.image_path
@@ -85,12 +85,12 @@ def test_the_chosen_picture_is_the_one_a_generation_copies(app, owner):
         return stored(generation.character_path)
 
     with app.app_context():
-        character = characters.remove_background(user_id, character_id)
+        character = characters.remove_background(user_id, character_id).first_image
         original, cutout = stored(character.image_path), stored(character.cutout_path)
         assert submitted_character() == cutout
-        assert not characters.use_picture(user_id, character_id, characters.ORIGINAL).use_cutout
+        assert not characters.use_picture(user_id, character_id, characters.ORIGINAL).first_image.use_cutout
         assert submitted_character() == original
-        assert characters.use_picture(user_id, character_id, characters.CUTOUT).use_cutout
+        assert characters.use_picture(user_id, character_id, characters.CUTOUT).first_image.use_cutout
         assert submitted_character() == cutout
 
 
@@ -120,7 +120,7 @@ def test_a_transparent_upload_is_not_cut_again(app, owner):
         character = characters.create_character(user_id, project_id, "Cut", buffer.getvalue())
         with pytest.raises(Conflict):
             characters.remove_background(user_id, character.id)
-        assert db.session.get(Character, character.id).cutout_path is None
+        assert db.session.get(Character, character.id).first_image.cutout_path is None
 
 
 def test_deleting_the_character_removes_both_files(app, owner):

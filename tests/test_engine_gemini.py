@@ -17,8 +17,10 @@ from mockup.engines.base import (
     API_RATE_LIMIT,
     CONTENT_POLICY,
     INVALID_IMAGE,
+    MAX_CHARACTER_IMAGES,
     TIMEOUT,
     UNKNOWN,
+    CharacterView,
     EngineError,
     GenerationRequest,
 )
@@ -378,3 +380,30 @@ def test_a_transparent_generation_asks_for_a_backdrop_that_contrasts_with_the_pr
 def test_prompt_rejects_unknown_mode():
     with pytest.raises(ValueError):
         build_prompt("colorize")  # type: ignore[arg-type]
+
+
+# --- character sheets --------------------------------------------------------------------------
+
+def test_a_sheet_is_sent_in_order_within_the_models_limits(gemini_server):
+    views = tuple(CharacterView(picture((32, 32), colour), view)
+                  for colour, view in (("green", "side"), ("yellow", "back"), ("white", "expression")))
+    make_engine(gemini_server).generate(ip_request(more_views=views, texture=picture((16, 16), "black"),
+                                                   character_description="Round ears"))
+    [request] = gemini_server.requests
+    colours = [Image.open(io.BytesIO(data)).convert("RGB").getpixel((0, 0)) for _, data in request.images]
+    assert colours == [(255, 0, 0), (0, 0, 255), (0, 128, 0), (255, 255, 0), (255, 255, 255), (0, 0, 0)]
+    [prompt] = request.texts
+    assert "Images 2 to 5 are reference pictures" in prompt and "image 5 shows a facial expression" in prompt
+    assert "Image 6 is a reference texture" in prompt and "About the character: Round ears" in prompt
+
+
+def test_more_character_pictures_than_the_model_keeps_consistent_are_refused_unsent(gemini_server):
+    views = tuple(CharacterView(picture((32, 32), "green"), "other") for _ in range(MAX_CHARACTER_IMAGES))
+    error = fail(make_engine(gemini_server), ip_request(more_views=views))
+    assert error.code == "INVALID_IMAGE" and "at most 5 pictures of a character" in error.message
+    assert gemini_server.requests == []
+
+
+def test_one_picture_keeps_the_first_release_prompt():
+    assert build_prompt("ip-change") == build_prompt("ip-change", character_views=("front",))
+    assert "Image 2 is the licensed IP character" in build_prompt("ip-change")

@@ -165,7 +165,7 @@ def test_chromium_reports_no_policy_violation_on_the_pages(server, strict_page):
     page.click(".subnav >> text=New mockup")
     page.check("input[value=sketch-to-real]")
     page.set_input_files("#source_image", image_file("sketch.png", (320, 240), (60, 90, 200)))
-    page.click("text=Make 2 candidates")
+    page.click("text=Make the mockup")
     page.wait_for_url("**/generations/*")
     page.wait_for_selector("#generation-status[data-status=succeeded] .candidate img", timeout=60_000)
     page.wait_for_load_state("networkidle")

@@ -38,10 +38,14 @@ NEEDS = {
     ("characters.delete", "POST"): "edit", ("characters.cutout", "POST"): "edit",
     ("characters.image", "GET"): "view", ("characters.thumbnail", "GET"): "view",
     ("characters.use", "POST"): "edit", ("characters.undo_cutout", "POST"): "edit",
+    ("characters.add_image", "POST"): "edit", ("characters.delete_image", "POST"): "edit",
+    ("characters.edit", "POST"): "edit",
+    ("characters.sheet_image", "GET"): "view", ("characters.sheet_thumbnail", "GET"): "view",
     ("generate.new", "GET"): "edit", ("generate.new", "POST"): "edit",
     ("generate.generation", "GET"): "view", ("generate.status", "GET"): "view",
     ("generate.input_image", "GET"): "view", ("generate.thumbnail", "GET"): "view",
     ("generate.source_thumbnail", "GET"): "view",
+    ("generate.character_view", "GET"): "view",
     ("generate.retry", "POST"): "edit", ("generate.cancel", "POST"): "edit", ("generate.select", "POST"): "edit",
     ("history.index", "GET"): "view", ("history.delete", "POST"): "edit",
     ("exports.project_export", "GET"): "view", ("exports.selection", "POST"): "view",
@@ -57,6 +61,9 @@ NEEDS = {
     ("api.list_characters", "GET"): "view", ("api.create_character", "POST"): "edit",
     ("api.delete_character", "DELETE"): "edit",
     ("api.character_image", "GET"): "view", ("api.character_thumbnail", "GET"): "view",
+    ("api.update_character", "PATCH"): "edit", ("api.add_character_image", "POST"): "edit",
+    ("api.delete_character_image", "DELETE"): "edit",
+    ("api.character_sheet_image", "GET"): "view", ("api.character_sheet_thumbnail", "GET"): "view",
     ("api.submit_generation", "POST"): "edit", ("api.get_generation", "GET"): "view",
     ("api.list_generation_images", "GET"): "view",
     ("api.select_image", "POST"): "edit", ("api.edit_image", "POST"): "edit",
@@ -138,6 +145,8 @@ def team(app) -> dict:
         owner = users["owner"]
         project_id = projects.create_project(owner, "Shared mugs").id
         character_id = characters.create_character(owner, project_id, "Bunny", png_bytes((120, 120))).id
+        # A second view, so that removing one is allowed (the last one stays).
+        character_image_id = characters.add_image(owner, character_id, png_bytes((120, 120)), "side").images[-1].id
         generation_id = generations.submit_generation(
             owner, project_id, mode="ip-change", source_image=png_bytes((160, 120)), character_id=character_id).id
         assert run_job(app, generation_id) == "succeeded"
@@ -149,9 +158,10 @@ def team(app) -> dict:
         batch_id = batches.create_batch(owner, project_id, mode="ip-change", sources=[png_bytes((160, 120))],
                                         character_ids=[character_id], options=batches.Options()).id
     return {"users": users, "ids": {
-        "project_id": project_id, "character_id": character_id, "generation_id": generation_id,
+        "project_id": project_id, "character_id": character_id, "character_image_id": character_image_id,
+        "generation_id": generation_id,
         "image_id": image_id, "other_image_id": other_image_id, "comment_id": comment_id, "entry_id": entry_id, "batch_id": batch_id,
-        "user_id": users["target"], "kind": "source", "variant": "2k", "version": "original",
+        "user_id": users["target"], "kind": "source", "variant": "2k", "version": "original", "index": 0,
     }}
 
 
@@ -176,6 +186,9 @@ def _request(app, endpoint: str, ids: dict) -> dict:
         "projects.add_member": {"data": {"email": "stranger@example.com", "role": "viewer"}},
         "projects.change_member": {"data": {"role": "editor"}},
         "characters.index": {"data": {"name": "Fox", **_files(image=png_bytes((90, 90)))}, "content_type": multipart},
+        "characters.add_image": {"data": {"view": "back", **_files(image=png_bytes((90, 90)))},
+                                 "content_type": multipart},
+        "characters.edit": {"data": {"name": "Bunny", "description": "Long ears"}},
         "generate.new": {"data": {"mode": "sketch-to-real", "character_id": "",
                                   **_files(source_image=png_bytes((160, 120)))}, "content_type": multipart},
         "generate.select": {"data": {"image_id": ids["other_image_id"]}},
@@ -191,6 +204,9 @@ def _request(app, endpoint: str, ids: dict) -> dict:
         "api.change_member": {"json": {"role": "editor"}},
         "api.create_character": {"data": {"name": "Fox", **_files(image=png_bytes((90, 90)))},
                                  "content_type": multipart},
+        "api.add_character_image": {"data": {"view": "back", **_files(image=png_bytes((90, 90)))},
+                                    "content_type": multipart},
+        "api.update_character": {"json": {"description": "Long ears"}},
         "api.submit_generation": {"data": {"project_id": ids["project_id"], "mode": "sketch-to-real",
                                            **_files(source_image=png_bytes((160, 120)))}, "content_type": multipart},
         "api.select_image": {"json": {"image_id": ids["other_image_id"]}},

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from ..models import Generation
+from ..models import CANDIDATES_DEFAULT, Generation
 from ..services import edits, generations, image_jobs
 from . import serializers
 from .blueprint import bp
@@ -29,6 +29,7 @@ def submit_generation() -> ResponseReturnValue:
         character_image=upload("character_image"), texture_image=upload("texture_image"),
         prompt=form.get("prompt", ""), preserve_structure=flag("preserve_structure", True),
         transparent_background=flag("transparent_background", False),
+        candidates=int(form.get("candidates") or CANDIDATES_DEFAULT), image_size=form.get("image_size") or "1K",
     )
     return _accepted(generation)
 

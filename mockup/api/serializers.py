@@ -91,9 +91,14 @@ def _review(row: Image) -> Json:
 
 def character(row: Character) -> Json:
     return {
-        "id": row.id, "project_id": row.project_id, "name": row.name,
+        "id": row.id, "project_id": row.project_id, "name": row.name, "description": row.description,
         "image_url": url_for("api.character_image", character_id=row.id),
         "thumbnail_url": url_for("api.character_thumbnail", character_id=row.id),
+        "images": [{
+            "id": image.id, "view": image.view,
+            "url": url_for("api.character_sheet_image", character_id=row.id, character_image_id=image.id),
+            "thumbnail_url": url_for("api.character_sheet_thumbnail", character_id=row.id, character_image_id=image.id),
+        } for image in row.images],
         "created_at": timestamp(row.created_at),
     }
 
@@ -144,6 +149,7 @@ def generation(row: Generation, position: int | None = None, comment_counts: dic
         "created_at": timestamp(row.created_at), "started_at": timestamp(row.started_at),
         "finished_at": timestamp(row.finished_at), "queue_position": position,
         "estimated_cost_usd": row.estimated_cost_usd, "cost_usd": row.cost_usd, "batch_id": row.batch_id,
+        "candidates": row.candidates, "image_size": row.image_size,
     }
 
 

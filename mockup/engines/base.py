@@ -11,14 +11,34 @@ from typing import Literal, Protocol
 from PIL import Image
 
 from ..errors import API_RATE_LIMIT, CONTENT_POLICY, INVALID_IMAGE, TIMEOUT, UNKNOWN, JobFailed
+from ..models import CHARACTER_IMAGES_MAX
 
-__all__ = ["API_RATE_LIMIT", "CONTENT_POLICY", "INVALID_IMAGE", "TIMEOUT", "UNKNOWN", "EditRequest", "Engine",
-           "EngineError", "GenerationRequest", "GenerationResult", "Mode", "Usage"]
+__all__ = ["API_RATE_LIMIT", "CONTENT_POLICY", "INVALID_IMAGE", "MAX_CHARACTER_IMAGES", "MAX_REFERENCE_IMAGES",
+           "TIMEOUT", "UNKNOWN", "CharacterView", "EditRequest", "Engine", "EngineError", "GenerationRequest",
+           "GenerationResult", "ImageSize", "Mode", "Usage"]
 
 Mode = Literal["ip-change", "sketch-to-real"]
+ImageSize = Literal["1K", "2K"]
+# Gemini's image model takes up to 14 reference images per call, of which about 5 keep a character (or
+# person) consistent: the reason a character sheet has at most 5 images (models.CHARACTER_IMAGES_MAX).
+MAX_REFERENCE_IMAGES = 14
+MAX_CHARACTER_IMAGES = CHARACTER_IMAGES_MAX
+
+
+@dataclass(frozen=True)
+class CharacterView:
+    """One more reference image of the character, with the view it shows (front, side, back...)."""
+
+    image: Image.Image
+    view: str
+
 
 @dataclass(frozen=True)
 class GenerationRequest:
+    """`character` is the character's first reference image (`character_view` says what it shows; the
+    local engine uses it alone); `more_views` are the sheet's other images, in order, and
+    `character_description` its words, all sent to models that take several images."""
+
     mode: Mode
     source: Image.Image
     character: Image.Image | None = None
@@ -27,6 +47,16 @@ class GenerationRequest:
     preserve_structure: bool = True
     transparent_background: bool = False
     candidates: int = 2
+    character_view: str = "front"
+    more_views: tuple[CharacterView, ...] = ()
+    character_description: str = ""
+    image_size: ImageSize = "1K"
+
+    def character_views(self) -> list[CharacterView]:
+        """Every character image of an IP change, first one first (none without a character)."""
+        if self.mode != "ip-change" or self.character is None:
+            return []
+        return [CharacterView(self.character, self.character_view), *self.more_views]
 
 
 @dataclass(frozen=True)

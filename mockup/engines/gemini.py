@@ -22,6 +22,8 @@ from .base import (
     API_RATE_LIMIT,
     CONTENT_POLICY,
     INVALID_IMAGE,
+    MAX_CHARACTER_IMAGES,
+    MAX_REFERENCE_IMAGES,
     TIMEOUT,
     UNKNOWN,
     EditRequest,
@@ -50,10 +52,12 @@ ANSWER_RETRIES = 1
 # The model's own words kept with a failure: enough for a refusal's reasons, not a whole essay.
 SAID_MAX_CHARS = 1000
 
-IMAGE_SIZE = "1K"
+# An edit is answered at 1K (its result is blended into a 1K or 2K parent by the job); a generation at its
+# request's image_size: the model's own 2K costs the same as 1K (engines/pricing.py).
+EDIT_IMAGE_SIZE = "1K"
 ASPECT_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
-# Inputs are downscaled to this long side: the output is 1K anyway, and a request carrying several
-# full-size PNGs would pass Gemini's 20 MB limit for inline data.
+# Inputs are downscaled to this long side: enough for a 1K or 2K answer, and a request carrying several
+# full-size PNGs (a character sheet is up to 5) would pass Gemini's 20 MB limit for inline data.
 MAX_INPUT_SIDE = 1536
 
 # Finish reasons that mean "refused under the content rules", as opposed to "failed to draw".
@@ -91,6 +95,10 @@ ANSWERED_IN_WORDS_MESSAGE = (
 UNREADABLE_MESSAGE = "Gemini sent back an answer that could not be read. Please try again."
 UNEXPECTED_MESSAGE = "Gemini returned an unexpected error (HTTP {code}). Please try again later."
 MISSING_CHARACTER_MESSAGE = "An IP change needs a character image. Pick a character and try again."
+TOO_MANY_IMAGES_MESSAGE = (
+    "Gemini takes at most {characters} pictures of a character and {total} images in all per request. "
+    "Remove some pictures from the character and try again."
+)
 
 
 def closest_aspect_ratio(width: int, height: int) -> str:
@@ -144,21 +152,23 @@ class GeminiEngine:
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
         """Make `request.candidates` calls at once; one call that finally fails fails the request."""
-        return self._candidates(_contents(request), request.source.size, request.candidates)
+        return self._candidates(_contents(request), request.source.size, request.candidates, request.image_size)
 
     def edit(self, request: EditRequest) -> GenerationResult:
         """Send the original, its marked copy and the instruction; Gemini takes no mask, so the region is
         named by the mark. The answers are whole images, composited into the original by the job."""
         prompt = build_edit_prompt(request.instruction, MARK_COLOUR_NAME)
         contents = [types.Part.from_text(text=prompt)] + _image_parts([request.image, request.marked])
-        return self._candidates(contents, request.image.size, request.candidates)
+        return self._candidates(contents, request.image.size, request.candidates, EDIT_IMAGE_SIZE)
 
-    def _candidates(self, contents: list[types.Part], size: tuple[int, int], count: int) -> GenerationResult:
-        """`count` concurrent calls with the same contents, answered at the ratio nearest to `size`. One
-        failed call fails the request; the error then carries the usage of every call, as all are billed."""
+    def _candidates(self, contents: list[types.Part], size: tuple[int, int], count: int,
+                    image_size: str) -> GenerationResult:
+        """`count` concurrent calls with the same contents, answered at the ratio nearest to `size` and at
+        `image_size` ("1K" or "2K"). One failed call fails the request; the error then carries the usage
+        of every call, as all are billed."""
         config = types.GenerateContentConfig(
             response_modalities=["TEXT", "IMAGE"],
-            image_config=types.ImageConfig(aspect_ratio=closest_aspect_ratio(*size), image_size=IMAGE_SIZE),
+            image_config=types.ImageConfig(aspect_ratio=closest_aspect_ratio(*size), image_size=image_size),
         )
         # The with-block keeps the client referenced until every call has ended: a client that is
         # garbage-collected closes its HTTP connections under the calls still using them.
@@ -257,14 +267,17 @@ def _outcome(future: Future) -> tuple[Image.Image, Usage] | EngineError:
 
 
 def _contents(request: GenerationRequest) -> list[types.Part]:
-    """The instruction text, then the images in the order the prompt numbers them."""
-    images = [request.source]
-    if request.mode == "ip-change":
-        if request.character is None:
-            raise EngineError(INVALID_IMAGE, MISSING_CHARACTER_MESSAGE)
-        images.append(request.character)
+    """The instruction text, then the images in the order the prompt numbers them: the source, every
+    view of the character, the texture."""
+    if request.mode == "ip-change" and request.character is None:
+        raise EngineError(INVALID_IMAGE, MISSING_CHARACTER_MESSAGE)
+    views = request.character_views()
+    images = [request.source, *(view.image for view in views)]
     if request.texture is not None:
         images.append(request.texture)
+    if len(views) > MAX_CHARACTER_IMAGES or len(images) > MAX_REFERENCE_IMAGES:
+        raise EngineError(INVALID_IMAGE, TOO_MANY_IMAGES_MESSAGE.format(
+            characters=MAX_CHARACTER_IMAGES, total=MAX_REFERENCE_IMAGES))
     prompt = build_prompt(
         request.mode,
         user_prompt=request.prompt,
@@ -272,6 +285,8 @@ def _contents(request: GenerationRequest) -> list[types.Part]:
         has_texture=request.texture is not None,
         transparent_background=request.transparent_background,
         backdrop=contrasting_backdrop(request.source) if request.transparent_background else MID_GREY,
+        character_views=tuple(view.view for view in views) or ("front",),
+        character_description=request.character_description,
     )
     return [types.Part.from_text(text=prompt)] + _image_parts(images)
 

@@ -21,8 +21,11 @@ from mockup.engines.colour_words import asks_to_remove, named_colour
 from mockup.imaging import compose, retouch, sketch
 from mockup.imaging.formats import flatten
 from mockup.imaging.matting import cut_out, foreground_alpha
+from mockup.imaging.upscale import TARGET_LONG_SIDE
 
 OUTPUT_LONG_SIDE = 1024  # what Gemini returns at "1K"
+# The long side of each image_size; at 2K the local engine renders at the long side a 2K download has.
+LONG_SIDES = {"1K": OUTPUT_LONG_SIDE, "2K": TARGET_LONG_SIDE}
 # Removal variants: Telea's method with a tight radius, then Navier-Stokes drawing from further out.
 REMOVALS = ((False, 5), (True, 9))
 UNSUPPORTED_EDIT = ("The local preview can only remove what is in the region (\"remove the logo\") or give it "
@@ -55,8 +58,9 @@ class LocalEngine:
     name = "local"
 
     def generate(self, request: GenerationRequest) -> GenerationResult:
-        """Render `request.candidates` images at the source's aspect ratio, long side 1024 px."""
-        source = compose.resize_long_side(flatten(request.source), OUTPUT_LONG_SIDE)
+        """Render `request.candidates` images at the source's aspect ratio, long side 1024 px (2048 at
+        2K). Of a character sheet only the first picture is used: compositing needs one."""
+        source = compose.resize_long_side(flatten(request.source), LONG_SIDES[request.image_size])
         if request.mode == "ip-change":
             images = self._ip_change(request, source)
         elif request.mode == "sketch-to-real":
@@ -87,7 +91,7 @@ class LocalEngine:
         if request.character is None:
             raise EngineError(INVALID_IMAGE, "Choose a character to put on the product.")
         # The character never needs more pixels than the output has; this bounds the matting cost.
-        character = compose.shrink_to(request.character, OUTPUT_LONG_SIDE)
+        character = compose.shrink_to(request.character, max(source.size))
         character = compose.crop_to_alpha(cut_out(character, fill_enclosed=True))
         rgb = np.asarray(source, np.float32)
         region = compose.detect_print_region(np.asarray(source))

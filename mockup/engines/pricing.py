@@ -2,9 +2,12 @@
 (budgets, the generate form) and for the cost recorded from each answered call (engines/gemini.py).
 
 Google's published prices for gemini-3-pro-image: an output image at 1K or 2K is billed as 1120 tokens
-at $120 per million (about $0.134); input at $2 per million tokens, where each input image counts as
-1120 tokens at the default media resolution. The offline `local` engine costs nothing."""
+at $120 per million (about $0.134), so a generation's image_size changes nothing here; input at $2 per
+million tokens, where each input image counts as 1120 tokens at the default media resolution: the
+source, every view of a character sheet, the texture. The offline `local` engine costs nothing."""
 from __future__ import annotations
+
+from ..models import CANDIDATES_DEFAULT
 
 PRICE_PER_IMAGE_USD = 0.134
 PRICE_PER_MILLION_INPUT_TOKENS_USD = 2.0
@@ -15,7 +18,7 @@ INPUT_IMAGE_TOKENS = 1120
 # The instruction the prompt builder writes around the user's words is a few hundred tokens.
 PROMPT_TOKENS = 400
 PRICED_ENGINES = frozenset({"gemini"})
-DEFAULT_CANDIDATES = 2  # what a request makes unless it asks otherwise (engines.base)
+DEFAULT_CANDIDATES = CANDIDATES_DEFAULT  # what a request makes unless it asks otherwise
 
 
 def call_cost(input_tokens: int) -> float:
@@ -36,14 +39,10 @@ def estimate(engine: str, *, candidates: int, input_images: int) -> float:
     return round(candidates * call_cost(input_images * INPUT_IMAGE_TOKENS + PROMPT_TOKENS), 4)
 
 
-def character_sent(mode: str, has_character: bool) -> bool:
-    """Only an IP change sends the character (engines/gemini.py, _contents)."""
-    return mode == "ip-change" and has_character
-
-
-def input_images(mode: str, *, has_character: bool, has_texture: bool) -> int:
-    """How many images a generation request sends: the source, the character, the texture."""
-    return 1 + character_sent(mode, has_character) + has_texture
+def input_images(mode: str, *, character_images: int, has_texture: bool) -> int:
+    """How many images a generation request sends: the source, the character's images (only an IP change
+    sends them, engines/gemini.py _contents), the texture."""
+    return 1 + (character_images if mode == "ip-change" else 0) + has_texture
 
 
 def rates(engine: str) -> dict[str, float]:

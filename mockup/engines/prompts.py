@@ -1,7 +1,7 @@
 """The instructions sent to the image model, built from the request's options.
 
 Pure functions with no SDK in sight, so they are unit-tested on their own. Images follow the text in a
-fixed order (source, character for ip-change, texture; for an edit, the original then its marked copy),
+fixed order (source, the character's images for ip-change, texture; for an edit, the original then its marked copy),
 and the prompt names them by that position because the model sees only one list of parts.
 """
 from __future__ import annotations
@@ -18,6 +18,21 @@ IP_CHANGE = (
     "perspective. "
     "Keep the new character's proportions, face and colours exactly as in image {character}."
 )
+# A character sheet: the character's images follow the source, each named with the view it shows.
+IP_CHANGE_SHEET = (
+    "Image {source} is a product photo showing a character printed, moulded or sewn onto a product. "
+    "Images {character} to {character_last} are reference pictures of the licensed IP character to use "
+    "instead, all of the same character: {views}. "
+    "Replace the character shown on the product with this character, applied the same way the original "
+    "one was (same technique, placement and scale), drawing it from whichever view fits the product best. "
+    "Keep the product exactly as it is: the same shape, materials, lighting, camera angle and "
+    "perspective. "
+    "Keep the new character's proportions, face and colours exactly as in its reference pictures."
+)
+VIEW_NAMES = {"front": "the front view", "side": "a side view", "back": "the back view",
+              "expression": "a facial expression", "other": "another view"}
+VIEW = "image {position} shows {name}"
+DESCRIPTION = "About the character: {description}"
 SKETCH_TO_REAL = (
     "Image {source} is a 2D design sketch of a product. "
     "Turn it into a photorealistic product photo, as if the finished product had been manufactured "
@@ -67,13 +82,18 @@ def build_prompt(
     has_texture: bool = False,
     transparent_background: bool = False,
     backdrop: Backdrop = MID_GREY,
+    character_views: tuple[str, ...] = ("front",),
+    character_description: str = "",
 ) -> str:
     """The full instruction text for one generation call, one sentence group per line. `backdrop` is
-    the plain background asked for when the result will be cut out (`transparent_background`)."""
+    the plain background asked for when the result will be cut out (`transparent_background`);
+    `character_views` are the views of the character images an IP change sends, in order."""
     if mode not in MODE_INSTRUCTIONS:
         raise ValueError(f"unknown generation mode {mode!r}")
-    numbers = _image_numbers(mode, has_texture)
-    lines = [MODE_INSTRUCTIONS[mode].format(**numbers)]
+    numbers = _image_numbers(mode, has_texture, len(character_views))
+    lines = [_instruction(mode, numbers, character_views)]
+    if mode == "ip-change" and character_description.strip():
+        lines.append(DESCRIPTION.format(description=character_description.strip()))
     if preserve_structure:
         lines.append(PRESERVE_STRUCTURE.format(**numbers))
     if has_texture:
@@ -96,11 +116,23 @@ def build_edit_prompt(instruction: str, mark_colour: str = "magenta") -> str:
     ])
 
 
-def _image_numbers(mode: Mode, has_texture: bool) -> dict[str, int]:
-    """1-based positions of the images after the text, matching the order the engine sends them."""
-    order = ["source"]
+def _instruction(mode: Mode, numbers: dict[str, int], views: tuple[str, ...]) -> str:
+    """The mode's instruction; an IP change with several character images names each by its position."""
+    if mode != "ip-change" or len(views) < 2:
+        return MODE_INSTRUCTIONS[mode].format(**numbers)
+    named = [VIEW.format(position=numbers["character"] + offset, name=VIEW_NAMES.get(view, VIEW_NAMES["other"]))
+             for offset, view in enumerate(views)]
+    return IP_CHANGE_SHEET.format(**numbers, views="; ".join(named))
+
+
+def _image_numbers(mode: Mode, has_texture: bool, character_images: int = 1) -> dict[str, int]:
+    """1-based positions of the images after the text, matching the order the engine sends them: the
+    source, the character's images (`character` is the first, `character_last` the last), the texture."""
+    numbers = {"source": 1}
+    following = 2
     if mode == "ip-change":
-        order.append("character")
+        numbers["character"], numbers["character_last"] = following, following + character_images - 1
+        following += character_images
     if has_texture:
-        order.append("texture")
-    return {name: position for position, name in enumerate(order, start=1)}
+        numbers["texture"] = following
+    return numbers

@@ -20,15 +20,14 @@ from .. import jobs, storage
 from ..engines import pricing
 from ..errors import N_, NotFound
 from ..extensions import db
-from ..models import GENERATION_STATUSES, Batch, Character, Generation, Image, Project, new_id, utcnow
+from ..models import (CANDIDATES_DEFAULT, GENERATION_STATUSES, IMAGE_SIZES, Batch, Character, Generation, Image, Project,
+                      new_id, utcnow)
 from . import access, budgets, estimates, generations, uploads
 from .access import Permission
 from .paging import Page, PageRequest, paginate
 from .projects import get_project
 
 MAX_SOURCES, MAX_CHARACTERS, MAX_GENERATIONS = 20, 10, 50
-CANDIDATES = range(1, 5)
-IMAGE_SIZES = ("1K", "2K")
 BATCH_STATUSES = ("queued", "running", "succeeded", "partial", "failed", "canceled")
 TOO_MANY_MESSAGE = N_("One batch makes at most 50 mockups (images × characters). Choose fewer images or characters.")
 
@@ -40,8 +39,8 @@ class Options:
     prompt: str = ""
     preserve_structure: bool = True
     transparent_background: bool = False
-    candidates: int = pricing.DEFAULT_CANDIDATES
-    image_size: str = "1K"
+    candidates: int = CANDIDATES_DEFAULT
+    image_size: str = IMAGE_SIZES[0]
 
 
 @dataclass(frozen=True)
@@ -65,25 +64,33 @@ def create_batch(owner_id: str, project_id: str, *, mode: str, sources: list[byt
     project = get_project(owner_id, project_id, Permission.EDIT)
     options = _checked(mode, sources, character_ids, options)
     characters = _characters(owner_id, project, character_ids) if mode == "ip-change" else []
-    total = len(sources) * max(len(characters), 1)
-    images_sent = pricing.input_images(mode, has_character=bool(characters), has_texture=False)
-    estimated = budgets.checked_estimate(owner_id, current_app.config["MOCKUP_ENGINE"], images_sent, count=total)
-    generations.ensure_room(total)
+    per_column = _cell_estimates(mode, characters, options)
+    budgets.ensure_within_budget(owner_id, sum(per_column) * len(sources))
+    generations.ensure_room(len(sources) * len(per_column))
     batch = Batch(id=new_id(), project_id=project.id, owner_id=owner_id, mode=mode, options=asdict(options),
                   source_count=len(sources), character_ids=[character.id for character in characters])
     with storage.staged() as staging:
-        character_paths = [generations.copy_character(staging, owner_id, project.id, character)
-                           for character in characters]
+        copies = [generations.copy_character(staging, owner_id, project.id, character) for character in characters]
         for row, data in enumerate(sources):
             source = uploads.decode_input(data, "source_image")
             source_path = uploads.store_source(staging, owner_id, project.id, source)
-            _add_cells(batch, project, row, source_path, characters, character_paths, estimated)
+            _add_cells(batch, project, row, source_path, characters, copies, per_column)
         db.session.add(batch)
         project.updated_at = utcnow()
         db.session.commit()
     for generation in batch.generations:
         jobs.submit(generation)
     return batch
+
+
+def _cell_estimates(mode: str, characters: list[Character], options: Options) -> list[float]:
+    """The estimated cost of one cell of each column (a character's sheet decides how many images its
+    cells send), from the one price table."""
+    engine = current_app.config["MOCKUP_ENGINE"]
+    sheets = [len(character.images) for character in characters] or [0]
+    return [pricing.estimate(engine, candidates=options.candidates,
+                             input_images=pricing.input_images(mode, character_images=views, has_texture=False))
+            for views in sheets]
 
 
 def _checked(mode: str, sources: list[bytes], character_ids: list[str], options: Options) -> Options:
@@ -98,10 +105,7 @@ def _checked(mode: str, sources: list[bytes], character_ids: list[str], options:
         fields["character_id"] = N_("Choose at most 10 characters for one batch.")
     if len(set(character_ids)) != len(character_ids):
         fields["character_id"] = N_("Choose each character only once.")
-    if options.candidates not in CANDIDATES:
-        fields["candidates"] = N_("Choose 1 to 4 candidates.")
-    if options.image_size not in IMAGE_SIZES:
-        fields["image_size"] = N_("Choose 1K or 2K.")
+    fields.update(generations.Output(options.candidates, options.image_size).problems())
     total = len(sources) * max(len(character_ids) if mode == "ip-change" else 1, 1)
     if not fields and total > MAX_GENERATIONS:
         fields["source_image"] = TOO_MANY_MESSAGE
@@ -119,17 +123,18 @@ def _characters(owner_id: str, project: Project, character_ids: list[str]) -> li
 
 
 def _add_cells(batch: Batch, project: Project, row: int, source_path: str, characters: list[Character],
-               character_paths: list[str], estimated: float) -> None:
+               copies: list[generations.CharacterCopy], per_column: list[float]) -> None:
     """One source's generations: one per character (a row of the contact sheet), or one without."""
     options = batch.options
-    cells = list(enumerate(zip(characters, character_paths))) or [(None, (None, None))]
-    for column, (character, character_path) in cells:
+    cells = list(zip(characters, copies)) or [(None, None)]
+    for column, (character, copy) in enumerate(cells):
         batch.generations.append(generations.new_generation(
             project, batch.owner_id, character=character, mode=batch.mode, prompt=options["prompt"],
             preserve_structure=options["preserve_structure"],
             transparent_background=options["transparent_background"], priority=jobs.PRIORITY_BATCH,
-            estimated_cost_usd=estimated, source_path=source_path, character_path=character_path,
-            source_index=row, character_index=column))
+            candidates=options["candidates"], image_size=options["image_size"],
+            estimated_cost_usd=per_column[column], source_path=source_path, source_index=row,
+            character_index=column, **(copy.columns() if copy else {})))
 
 
 def get_batch(user_id: str, batch_id: str, needs: Permission = Permission.VIEW) -> Batch:

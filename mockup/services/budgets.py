@@ -28,12 +28,12 @@ def ensure_within_budget(user_id: str, estimated_cost_usd: float, now: datetime 
     )
 
 
-def checked_estimate(user_id: str, engine: str, input_images: int, now: datetime | None = None,
-                     *, count: int = 1) -> float:
-    """The estimated cost of one request of DEFAULT_CANDIDATES candidates, once `count` such requests (a
-    batch's generations, all at once) are known to fit the budget."""
-    estimated = pricing.estimate(engine, candidates=pricing.DEFAULT_CANDIDATES, input_images=input_images)
-    ensure_within_budget(user_id, estimated * count, now)
+def checked_estimate(user_id: str, engine: str, input_images: int, candidates: int = pricing.DEFAULT_CANDIDATES,
+                     now: datetime | None = None) -> float:
+    """The estimated cost of a request of `candidates` calls each sending `input_images` images, once it
+    is known to fit the budget."""
+    estimated = pricing.estimate(engine, candidates=candidates, input_images=input_images)
+    ensure_within_budget(user_id, estimated, now)
     return estimated
 
 

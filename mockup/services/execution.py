@@ -5,7 +5,7 @@ the row that marks success."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from flask import current_app
@@ -13,12 +13,14 @@ from PIL import Image
 
 from .. import storage
 from ..engines import get_engine
-from ..engines.base import EditRequest, Engine, EngineError, GenerationRequest, GenerationResult, Usage
+from ..engines.base import CharacterView, EditRequest, Engine, EngineError, GenerationRequest, GenerationResult, Usage
 from ..errors import JobFailed
 from ..extensions import db
 from ..imaging import regions
 from ..imaging.formats import encode, thumbnail
+from ..imaging.compose import resize_long_side
 from ..imaging.matting import cut_out
+from ..imaging.upscale import TARGET_LONG_SIDE
 from ..imaging.structure import StructureCheck, character_region, structure_score
 from ..jobs import record_step
 from ..models import JOB_EDIT, STEP_CUTOUT, STEP_MODEL, STEP_SAVING, Generation, Image as ImageRow, new_id
@@ -32,22 +34,31 @@ class Outputs:
 
     images: list[tuple[ImageRow, bytes, bytes]]  # (row, PNG, thumbnail)
     values: dict[str, object]  # the token usage and cost, stored on the generation
+    # A 2K generation's 2K downloads, where the model's 2K is not at the download's long side already.
+    downloads_2k: dict[str, bytes] = field(default_factory=dict)
 
     def keep(self, staging: storage.Staging) -> None:
         for row, png, thumb in self.images:
             staging.write(row.path, png)
             staging.write(row.thumbnail_path, thumb)
+            if row.upscaled_path in self.downloads_2k:
+                staging.write(row.upscaled_path, self.downloads_2k[row.upscaled_path])
             db.session.add(row)
 
 
 def make_mockup(generation: Generation) -> Outputs:
     """The job `generate-mockup`: the engine's candidates, cut out when a transparent background was asked."""
     record_step(generation, STEP_MODEL)
+    first, *more = generation.views or [{"view": "front", "path": None}]
+    more_views = tuple(CharacterView(_load(view["path"]), view["view"]) for view in more)
     result = _run_engine(generation, lambda engine: engine.generate(GenerationRequest(
-        mode=generation.mode, source=_load(generation.source_path), character=_load(generation.character_path),
+        mode=generation.mode, source=_load(generation.source_path), character=_load(first["path"]),
+        character_view=first["view"], more_views=more_views,
+        character_description=generation.character_description or "",
         texture=_load(generation.texture_path), prompt=generation.prompt,
         preserve_structure=generation.preserve_structure,
         transparent_background=generation.transparent_background,
+        candidates=generation.candidates, image_size=generation.image_size,
     )))
     if generation.transparent_background:
         # The engine was asked for a plain background (no model returns alpha); cut the product out here.
@@ -113,7 +124,22 @@ def _outputs(generation: Generation, result: GenerationResult) -> Outputs:
             structure_score=check.score if check else None, structure_warning=bool(check and check.warning),
         )
         images.append((row, encode(image, "png"), thumbnail(image)))
-    return Outputs(images, _usage_columns(result.usage))
+    outputs = Outputs(images, _usage_columns(result.usage))
+    if generation.image_size == "2K":
+        for (row, _, _), image in zip(images, result.images):
+            _native_2k(outputs, row, image)
+    return outputs
+
+
+def _native_2k(outputs: Outputs, row: ImageRow, image: Image.Image) -> None:
+    """A 2K generation needs no upscale job for its 2K download: the image itself when its long side is
+    the download's already, else a Lanczos resize of it to that side (the model's 2K is 2048 px at 1:1,
+    up to 3168 px at 21:9), stored where an upscale would be."""
+    if max(image.size) == TARGET_LONG_SIDE:
+        row.upscaled_path = row.path
+        return
+    row.upscaled_path = storage.upscaled(row.id)
+    outputs.downloads_2k[row.upscaled_path] = encode(resize_long_side(image, TARGET_LONG_SIDE), "png")
 
 
 def structure_checks(generation: Generation, images: list[Image.Image]) -> list[StructureCheck | None]:

@@ -14,7 +14,20 @@ from ..engines.base import Mode
 from ..errors import N_, Conflict, Invalid, NotFound, QueueFull
 from ..jobs import PRIORITY_NORMAL
 from ..extensions import db
-from ..models import GENERATION_STATUSES, Character, Generation, Image as ImageRow, Project, new_id, utcnow
+from ..models import (
+    CANDIDATES_DEFAULT,
+    CANDIDATES_MAX,
+    CANDIDATES_MIN,
+    CHARACTER_VIEWS,
+    GENERATION_STATUSES,
+    IMAGE_SIZES,
+    Character,
+    Generation,
+    Image as ImageRow,
+    Project,
+    new_id,
+    utcnow,
+)
 from . import access, budgets, submissions, uploads
 from .access import Permission
 from .characters import get_character
@@ -92,6 +105,23 @@ def ensure_room(count: int = 1) -> None:
         raise QueueFull(N_("The queue is full right now. Please try again in a minute."))
 
 
+@dataclass(frozen=True)
+class Output:
+    """What a generation asks of the model besides its inputs: how many candidates (one call each,
+    made concurrently) and at which size (the model's own 1K or 2K, the same price)."""
+
+    candidates: int = CANDIDATES_DEFAULT
+    image_size: str = IMAGE_SIZES[0]
+
+    def problems(self) -> dict[str, str]:
+        fields = {}
+        if isinstance(self.candidates, bool) or self.candidates not in range(CANDIDATES_MIN, CANDIDATES_MAX + 1):
+            fields["candidates"] = N_("Choose 1 to 4 candidates.")
+        if self.image_size not in IMAGE_SIZES:
+            fields["image_size"] = N_("Choose the size 1K or 2K.")
+        return fields
+
+
 def request_fields(mode: str, prompt: str, *, has_character: bool) -> dict[str, str]:
     """What is wrong with a request's mode, prompt and character choice, by field (empty when nothing);
     a batch adds its own fields to these before refusing."""
@@ -110,6 +140,14 @@ def refuse(fields: dict[str, str]) -> None:
         raise Invalid(N_("Please correct the highlighted fields."), fields=fields)
 
 
+def _registered_character(user_id: str, project: Project, character_id: str | None) -> Character | None:
+    """The project's character a generation uses (none when a picture is uploaded for the run)."""
+    character = get_character(user_id, character_id) if character_id else None
+    if character is not None and character.project_id != project.id:
+        raise NotFound(N_("This character does not exist."))
+    return character
+
+
 def submit_generation(
     owner_id: str,
     project_id: str,
@@ -124,28 +162,30 @@ def submit_generation(
     transparent_background: bool = False,
     priority: int = PRIORITY_NORMAL,
     submission: str | None = None,
+    candidates: int = CANDIDATES_DEFAULT,
+    image_size: str = IMAGE_SIZES[0],
 ) -> Generation:
     """Validate and store the inputs, queue the job, and return the queued generation. `submission` is
-    the form's one-time token (services/submissions.py): sent again, it returns the generation it made."""
+    the form's one-time token (services/submissions.py): sent again, it returns the generation it made.
+    `candidates` (1 to 4 calls, each priced with every input image) and `image_size` ("1K", "2K")."""
     project = get_project(owner_id, project_id, Permission.EDIT)
     if (made := submissions.made_by(owner_id, submission)) is not None:
         return made
+    output = Output(candidates, image_size)
     prompt = (prompt or "").strip()
-    refuse(request_fields(mode, prompt, has_character=bool(character_id or character_image)))
-    character = get_character(owner_id, character_id) if character_id and not character_image else None
-    if character is not None and character.project_id != project.id:
-        raise NotFound(N_("This character does not exist."))
+    refuse({**output.problems(), **request_fields(mode, prompt, has_character=bool(character_id or character_image))})
+    character = _registered_character(owner_id, project, None if character_image else character_id)
     inputs = _Inputs(uploads.decode_input(source_image, "source_image"),
                      uploads.decode_input(character_image, "character_image", required=False),
                      uploads.decode(texture_image, "texture_image", required=False),
                      character if mode == "ip-change" else None)
     engine = current_app.config["MOCKUP_ENGINE"]
-    estimated = budgets.checked_estimate(owner_id, engine, inputs.image_count(mode))
+    estimated = budgets.checked_estimate(owner_id, engine, inputs.image_count(mode), output.candidates)
     ensure_room()
     generation = new_generation(
         project, owner_id, mode=mode, prompt=prompt, preserve_structure=preserve_structure,
         transparent_background=transparent_background, priority=priority, character=character,
-        estimated_cost_usd=estimated, submission=submission)
+        estimated_cost_usd=estimated, submission=submission, **vars(output))
     return _queue(project, generation, inputs)
 
 
@@ -181,9 +221,11 @@ class _Inputs:
     character: Character | None
 
     def image_count(self, mode: str) -> int:
-        """How many images the engine is sent (what the input side of the cost depends on)."""
-        return pricing.input_images(mode, has_character=self.uploaded_character is not None or self.character is not None,
-                                    has_texture=self.texture is not None)
+        """How many images the engine is sent (what the input side of the cost depends on): a
+        registered character sends every image of its sheet."""
+        character_images = (1 if self.uploaded_character is not None
+                            else len(self.character.images) if self.character is not None else 0)
+        return pricing.input_images(mode, character_images=character_images, has_texture=self.texture is not None)
 
 
 def _store_inputs(staging: storage.Staging, generation: Generation, inputs: _Inputs) -> None:
@@ -192,16 +234,37 @@ def _store_inputs(staging: storage.Staging, generation: Generation, inputs: _Inp
     if inputs.uploaded_character is not None:
         generation.character_path = uploads.store_png(
             staging, storage.upload(owner_id, project_id, "png"), inputs.uploaded_character)
+        generation.character_views = [{"view": CHARACTER_VIEWS[0], "path": generation.character_path}]
     elif inputs.character is not None:
-        generation.character_path = copy_character(staging, owner_id, project_id, inputs.character)
+        copy_character(staging, owner_id, project_id, inputs.character).apply(generation)
     if inputs.texture is not None:
         generation.texture_path = uploads.store_source(staging, owner_id, project_id, inputs.texture)
 
 
-def copy_character(staging: storage.Staging, owner_id: str, project_id: str, character: Character) -> str:
-    """A copy of the character's picture in use, so deleting the character later never breaks the jobs
-    made with it or their history."""
-    return staging.write(storage.upload(owner_id, project_id, "png"), storage.read(character.picture_path))
+@dataclass(frozen=True)
+class CharacterCopy:
+    """Copies of every view of a character's sheet ({"view", "path"}, front first) and its description,
+    so changing or deleting the character later never breaks the jobs made with it or their history."""
+
+    views: list[dict[str, str]]
+    description: str
+
+    def columns(self) -> dict:
+        """The generation's columns that carry the character to the engine."""
+        return {"character_views": self.views, "character_path": self.views[0]["path"],
+                "character_description": self.description}
+
+    def apply(self, generation: Generation) -> None:
+        for column, value in self.columns().items():
+            setattr(generation, column, value)
+
+
+def copy_character(staging: storage.Staging, owner_id: str, project_id: str, character: Character) -> CharacterCopy:
+    """Copy the character's sheet into the project's uploads (for one generation, or a batch's cells)."""
+    views = [{"view": image.view, "path": staging.write(storage.upload(owner_id, project_id, "png"),
+                                                         storage.read(image.picture_path))}
+             for image in character.images]
+    return CharacterCopy(views, character.description)
 
 
 def retry_generation(user_id: str, generation_id: str) -> Generation:

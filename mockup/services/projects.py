@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 from .. import storage
 from ..errors import N_, Invalid
 from ..extensions import db
-from ..models import Generation, Image, Project
+from ..models import Character, Generation, Image, Project
 from .access import Permission, project_for, visible_projects
 from .images import files_of_image
 from .paging import Page, PageRequest, paginate
@@ -70,6 +70,11 @@ def image_counts(project_ids: list[str]) -> dict[str, int]:
     return {project_id: count for project_id, count in rows}
 
 
+def files_of_character(character: Character) -> list[str]:
+    """Every stored file of a character's sheet: each image, its cut-out and their thumbnails."""
+    return [rel for row in character.images for rel in storage.with_thumbnails(row.image_path, row.cutout_path)]
+
+
 def files_of_project(project: Project) -> list[str]:
     """Everything on disk that belongs to a project (relative paths), gathered before its rows go."""
     # Each member's generations keep their files under that member's own folders.
@@ -77,7 +82,7 @@ def files_of_project(project: Project) -> list[str]:
         select(Generation.owner_id).where(Generation.project_id == project.id).distinct())}
     rels = [rel for creator in sorted(creators) for rel in storage.project_dirs(creator, project.id)]
     for character in project.characters:
-        rels += storage.with_thumbnails(character.image_path, character.cutout_path)
+        rels += files_of_character(character)
     image_rows = db.session.scalars(
         select(Image).join(Generation, Image.generation_id == Generation.id).where(Generation.project_id == project.id)
     )

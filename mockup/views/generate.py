@@ -2,12 +2,12 @@
 self-refreshing status fragment, its input images, retrying, canceling and selecting a candidate."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import login_required
 
 from ..extensions import limiter
-from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
+from ..forms import VIEW_LABELS, ButtonForm, GenerateForm, NoteForm, SelectImageForm
 from ..http.files import send_stored, stored_type
 from ..models import utcnow
 from ..imaging.formats import MIME_TYPES
@@ -55,12 +55,14 @@ def new(project_id: str):
         texture_image=uploaded(form.texture_image), prompt=form.prompt.data,
         preserve_structure=form.preserve_structure.data,
         transparent_background=form.transparent_background.data, submission=form.submission.data,
+        candidates=form.candidates.data, image_size=form.image_size.data,
     ))
     kept.settle(done)
     if done:
         return redirect(url_for("generate.generation", generation_id=done.value.id), 303)
     return render_form("generate/new.html", form, project=project, kept=kept.shown,
-                       quote=budgets.quote(owner_id(), current_app.config["MOCKUP_ENGINE"]))
+                       quote=budgets.quote(owner_id(), current_app.config["MOCKUP_ENGINE"]),
+                       character_images={character.id: len(character.images) for character in project.characters})
 
 
 def _status_context(generation_id: str) -> dict:
@@ -85,7 +87,8 @@ def _status_context(generation_id: str) -> dict:
 @login_required
 def generation(generation_id: str):
     context = _status_context(generation_id)
-    return render_template("generate/generation.html", project=context["generation"].project, **context)
+    return render_template("generate/generation.html", project=context["generation"].project,
+                           view_labels=VIEW_LABELS, **context)
 
 
 @bp.get("/generations/<generation_id>/status")
@@ -102,6 +105,17 @@ def input_image(generation_id: str, kind: str):
     """The images a generation was made from (the character is the copy taken for this run)."""
     rel = getattr(generations.get_generation(owner_id(), generation_id), INPUT_PATHS[kind])
     return send_stored(rel, stored_type(rel), immutable=True)
+
+
+@bp.get("/generations/<generation_id>/views/<int:index>")
+@login_required
+@limiter.exempt
+def character_view(generation_id: str, index: int):
+    """One picture of the character sheet a generation sent (copied for this run), in the order sent."""
+    views = generations.get_generation(owner_id(), generation_id).views
+    if index >= len(views):
+        abort(404)
+    return send_stored(views[index]["path"], stored_type(views[index]["path"]))
 
 
 @bp.get("/generations/<generation_id>/thumbnail")
