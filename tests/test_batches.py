@@ -17,7 +17,7 @@ from mockup.services import accounts, batches, members
 
 from .api_support import assert_error, assert_shape
 from .conftest import files_under, png_bytes, snapshot
-from .factories import create_character, create_project
+from .factories import character_picture, create_character, create_project
 from .job_runner import run_job, run_queued_jobs
 
 
@@ -74,6 +74,25 @@ def test_a_batch_is_a_generation_per_source_and_character_sharing_each_stored_so
     assert done["status"] == "succeeded" and done["counts"]["succeeded"] == 4
     assert done["finished_at"] == max(cell["finished_at"] for cell in done["generations"])
     assert all(len(cell["images"]) == 2 for cell in done["generations"])
+
+
+def test_each_cell_asks_for_the_batchs_candidates_and_size_with_its_characters_whole_sheet(app, alice, studio):
+    """A batch's options reach every generation, and each cell carries its character's every view and
+    description."""
+    bunny, fox = studio["characters"][:2]
+    side = alice.post(f"/api/characters/{bunny}/images", data={
+        "image": (io.BytesIO(character_picture()), "side.png"), "view": "side"}, content_type="multipart/form-data")
+    assert side.status_code == 201, side.get_json()
+    assert alice.patch(f"/api/characters/{bunny}", json={"description": "Long ears, red scarf"}).status_code == 200
+    answer = _post(alice, studio["project_id"], _sources(1), [bunny, fox], candidates="3", image_size="2K")
+    assert answer.status_code == 202, answer.get_json()
+    cells = answer.get_json()["batch"]["generations"]
+    assert [(cell["candidates"], cell["image_size"]) for cell in cells] == [(3, "2K"), (3, "2K")]
+    with app.app_context():
+        rows = {row.character_id: row for row in db.session.scalars(select(Generation))}
+        assert [view["view"] for view in rows[bunny].character_views] == ["front", "side"]
+        assert rows[bunny].character_description == "Long ears, red scarf"
+        assert [view["view"] for view in rows[fox].character_views] == ["front"]
 
 
 def test_sketch_to_real_makes_one_generation_per_source(app, alice, studio):
