@@ -81,8 +81,10 @@ def _start_embedded_runner() -> None:
 
 def register_extensions(app: Flask) -> None:
     from . import auth_session, callers, i18n, security
+    from .services import storage_usage
 
     db.init_app(app)
+    storage_usage.install(db.session)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     callers.init_app(app)
@@ -122,10 +124,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import backup, users
+    from .cli import backup, storage, users
 
     app.cli.add_command(users)
     app.cli.add_command(backup)
+    app.cli.add_command(storage)
 
 
 def register_jobs(app: Flask) -> None:

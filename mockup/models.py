@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from .extensions import db
@@ -21,6 +21,12 @@ JOB_STEPS = (STEP_MODEL, STEP_CUTOUT, STEP_SAVING)
 # Shared projects (shared/API.md, "Shared projects"): the roles a member may have besides the owner.
 MEMBER_ROLES = ("editor", "reviewer", "viewer")
 REVIEW_STATES = ("none", "in_review", "approved", "changes_requested")
+
+
+def stored_bytes_column() -> Mapped[int]:
+    """The bytes of the files a row refers to, kept on the row as they are written
+    (services/storage_usage.py), so usage and the storage quota are sums, never walks of DATA_DIR."""
+    return mapped_column(BigInteger, default=0, server_default="0")
 
 
 def new_id() -> str:
@@ -120,6 +126,7 @@ class Character(db.Model):
     # replacement, and whether generations use it instead of the upload.
     cutout_path: Mapped[Optional[str]] = mapped_column(String(255))
     use_cutout: Mapped[bool] = mapped_column(Boolean, default=False)
+    stored_bytes: Mapped[int] = stored_bytes_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="characters")
@@ -195,6 +202,7 @@ class Generation(JobState, db.Model):
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     # Known before it runs (engines/pricing.py); counts against the budget until cost_usd replaces it.
     estimated_cost_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    stored_bytes: Mapped[int] = stored_bytes_column()  # its inputs (and their thumbnail)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -232,6 +240,7 @@ class Image(db.Model):
     # The structure check (imaging/structure.py): None where it does not apply (sketch to real).
     structure_score: Mapped[Optional[float]] = mapped_column(Float)
     structure_warning: Mapped[bool] = mapped_column(Boolean, default=False)
+    stored_bytes: Mapped[int] = stored_bytes_column()  # the image, its thumbnail, 2K, cut-out, conversions
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The review (shared/API.md, "Review and comments"): its state, and who set it when.
     review_state: Mapped[str] = mapped_column(String(20), default="none", server_default="none", index=True)

@@ -65,6 +65,8 @@ def converted(image: ImageRow, source: str, fmt: str | None, suffix: str = "") -
     if not storage.exists(rel):
         with Image.open(storage.resolve(source)) as original:
             storage.write_atomic(rel, encode(original, fmt))
+        image.stored_bytes += storage.size(rel)  # kept beside the image, so it counts as the image's
+        db.session.commit()
     return Download(rel, download_name(image, ext, suffix), mimetype)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PIL import Image
 
 from .. import storage
+from ..extensions import db
 from ..imaging.formats import thumbnail
 from .generations import get_generation
 
@@ -18,4 +19,6 @@ def generation_thumbnail(owner_id: str, generation_id: str) -> str:
     if not storage.exists(rel):
         with Image.open(storage.resolve(generation.source_path)) as source:
             storage.write_atomic(rel, thumbnail(source))
+        generation.stored_bytes += storage.size(rel)
+        db.session.commit()
     return rel

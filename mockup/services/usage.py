@@ -1,5 +1,5 @@
 """What the month cost: generations, images and cost per user and project (GET /api/usage, the admins'
-usage page), and what a user has spent against their budget. Months are calendar months in UTC; a
+usage page), with the bytes each keeps now, and what a user has spent against their budget. Months are calendar months in UTC; a
 failed generation's cost counts (the calls that were answered before it failed are billed)."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select
 from ..errors import N_, Invalid
 from ..extensions import db
 from ..models import FINISHED_STATUSES, Generation, Image, Project, User, utcnow
-from . import accounts
+from . import accounts, storage_usage
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -32,6 +32,7 @@ class UsageRow:
     generations: int
     images: int
     cost_usd: float
+    bytes: int  # what the user's files in the project take now (not only this month's)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class MonthUsage:
     rows: list[UsageRow]
     total_cost_usd: float
     budget_usd: float | None  # the viewer's own budget
+    storage_bytes: int  # what the viewer's own files take, in every project
+    quota_bytes: int | None  # STORAGE_QUOTA_GB in bytes; None without a quota
 
 
 def month_of(value: str | None, now: datetime | None = None) -> Month:
@@ -81,12 +84,15 @@ def month_usage(viewer_id: str, month: str | None = None, now: datetime | None =
     if not viewer.is_admin:
         query = query.where(Generation.owner_id == viewer.id)
     found = db.session.execute(query).all()
-    users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_({r[0] for r in found})))}
-    rows = sorted((UsageRow(users[owner], project, name, count, int(image_count), round(float(cost), 4))
+    users = storage_usage.users_by_id({r[0] for r in found})
+    stored = storage_usage.bytes_by_project(users)
+    rows = sorted((UsageRow(users[owner], project, name, count, int(image_count), round(float(cost), 4),
+                            stored.get((owner, project), 0))
                    for owner, project, name, count, image_count, cost in found),
                   key=lambda row: (row.user.name.lower(), row.user.id, row.project_id))
     total = round(sum(row.cost_usd for row in rows), 4)
-    return MonthUsage(period, rows, total, viewer.monthly_budget_usd)
+    return MonthUsage(period, rows, total, viewer.monthly_budget_usd, storage_usage.used_bytes(viewer.id),
+                      storage_usage.quota_bytes())
 
 
 def spent(user_id: str, now: datetime | None = None) -> float:

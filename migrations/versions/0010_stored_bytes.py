@@ -1,0 +1,29 @@
+"""stored bytes: the size of the files each image, generation and character refers to
+
+Revision ID: 0010
+Revises: 0008
+
+Existing rows start at 0; `flask storage recount` measures their files once after the upgrade.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0010'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+TABLES = ('images', 'generations', 'characters')
+
+
+def upgrade():
+    for table in TABLES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('stored_bytes', sa.BigInteger(), server_default='0', nullable=False))
+
+
+def downgrade():
+    for table in TABLES:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('stored_bytes')
