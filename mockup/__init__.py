@@ -96,9 +96,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from . import api
-    from .views import account, admin, auth, characters, generate, history, images, kept, metrics, projects, queue, system
+    from .views import (account, admin, auth, characters, gallery, generate, history, images, kept, metrics, projects,
+                        queue, system)
 
-    for module in (auth, account, admin, projects, characters, generate, images, history, queue, kept, system, metrics, api):
+    for module in (auth, account, admin, projects, gallery, characters, generate, images, history, queue, kept, system,
+                   metrics, api):
         app.register_blueprint(module.bp)
 
 

@@ -15,7 +15,8 @@ from .conftest import png_bytes, snapshot
 from .factories import create_character, create_project, finished_generation
 from .studio import location, upload
 
-HTML_BLUEPRINTS = {"auth", "account", "projects", "characters", "generate", "images", "history", "queue", "kept"}
+HTML_BLUEPRINTS = {"auth", "account", "projects", "characters", "generate", "images", "history", "queue", "kept",
+                   "gallery"}
 # Routes outside the HTML side, each covered by its own tests (admin: tests/test_admin.py, where every
 # admin route sends to the login page without a sign-in and answers 403 to a signed-in non-admin).
 ELSEWHERE = {"api", "system", "metrics", "static", "admin"}
