@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from .extensions import db
@@ -51,6 +52,9 @@ class UTCDateTime(db.TypeDecorator):
 
 class User(db.Model):
     __tablename__ = "users"
+    # The index of each list's order (and filter), here and below: a page of a list is a walk along its
+    # index from the cursor's key (services/paging.py), checked with EXPLAIN in tests/test_explain.py.
+    __table_args__ = (Index("ix_users_created", "created_at", "id"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -81,8 +85,9 @@ class LoginSession(db.Model):
 
 class Project(db.Model):
     __tablename__ = "projects"
+    __table_args__ = (Index("ix_projects_owner_updated", "owner_id", "updated_at", "id"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -117,8 +122,9 @@ class Membership(db.Model):
 
 class Character(db.Model):
     __tablename__ = "characters"
+    __table_args__ = (Index("ix_characters_project_created", "project_id", "created_at", "id"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     image_path: Mapped[str] = mapped_column(String(255))
     thumbnail_path: Mapped[str] = mapped_column(String(255))
@@ -172,10 +178,16 @@ class Generation(JobState, db.Model):
     __tablename__ = "generations"
     # A form's one-time token names the generation it made, so sending the same form again (Back and
     # submit, a double click) finds that generation instead of making another.
-    __table_args__ = (UniqueConstraint("owner_id", "submission", name="uq_generations_owner_submission"),)
+    __table_args__ = (
+        UniqueConstraint("owner_id", "submission", name="uq_generations_owner_submission"),
+        Index("ix_generations_project_created", "project_id", "created_at", "id"),  # a project's mockups
+        Index("ix_generations_owner_created", "owner_id", "created_at", "id"),  # your queue, your month's usage
+        Index("ix_generations_created", "created_at", "id"),  # everyone's queue and usage (admins)
+        Index("ix_generations_waiting", "status", "priority", "queued_at"),  # queue positions
+    )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
-    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     job_type: Mapped[str] = mapped_column(String(20), default=JOB_GENERATE)
     mode: Mapped[str] = mapped_column(String(20))
     engine: Mapped[str] = mapped_column(String(20))
@@ -204,7 +216,7 @@ class Generation(JobState, db.Model):
     estimated_cost_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     stored_bytes: Mapped[int] = stored_bytes_column()  # its inputs (and their thumbnail)
 
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="generations")
     images: Mapped[list["Image"]] = relationship(
@@ -224,9 +236,11 @@ class Generation(JobState, db.Model):
 
 class Image(db.Model):
     __tablename__ = "images"
-    __table_args__ = (UniqueConstraint("generation_id", "index", name="uq_images_generation_index"),)
+    # A generation's images in candidate order: the unique (generation_id, index) is their index.
+    __table_args__ = (UniqueConstraint("generation_id", "index", name="uq_images_generation_index"),
+                      Index("ix_images_review_created", "review_state", "created_at", "id"))  # review filter
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    generation_id: Mapped[str] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"), index=True)
+    generation_id: Mapped[str] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"))
     index: Mapped[int] = mapped_column(Integer)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
@@ -243,7 +257,7 @@ class Image(db.Model):
     stored_bytes: Mapped[int] = stored_bytes_column()  # the image, its thumbnail, 2K, cut-out, conversions
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The review (shared/API.md, "Review and comments"): its state, and who set it when.
-    review_state: Mapped[str] = mapped_column(String(20), default="none", server_default="none", index=True)
+    review_state: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
     reviewed_by_id: Mapped[Optional[str]] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL", name="fk_images_reviewed_by_id"))
     reviewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -259,8 +273,9 @@ class Comment(db.Model):
     """A member's remark on an image, optionally pinned to a rectangle in the image's pixels."""
 
     __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_image_created", "image_id", "created_at", "id"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
     author_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     body: Mapped[str] = mapped_column(Text)
     region: Mapped[Optional[dict]] = mapped_column(JSON)
@@ -316,11 +331,12 @@ class StagedUpload(db.Model):
 
 class HistoryEntry(db.Model):
     __tablename__ = "history_entries"
+    __table_args__ = (Index("ix_history_entries_project_created", "project_id", "created_at", "id"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), unique=True)
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="history")
     # Deleting an image deletes its entry through the ORM: SQLite does not enforce ON DELETE CASCADE.

@@ -262,6 +262,45 @@
     prepare(link, label);
   });
 
+  /* "Load more" under a paged list: the next page is fetched and its items appended to the list, and
+     its own "load more" link (or none, on the last page) replaces this one. Any trouble: just open it. */
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-load-more]");
+    if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey) {
+      return;
+    }
+    event.preventDefault();
+    if (link.getAttribute("aria-busy") === "true") {
+      return;
+    }
+    link.setAttribute("aria-busy", "true");
+    var id = link.getAttribute("data-load-more");
+    fetch(link.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) {
+        if (!response.ok || response.redirected) {
+          throw new Error("status " + response.status);
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        var next = new DOMParser().parseFromString(html, "text/html");
+        var items = next.getElementById(id);
+        var list = document.getElementById(id);
+        if (!items || !list) {
+          throw new Error("no list " + id);
+        }
+        Array.prototype.slice.call(items.children).forEach(function (item) { list.appendChild(item); });
+        var more = next.getElementById(id + "-more");
+        var mine = document.getElementById(id + "-more");
+        if (more) {
+          mine.replaceWith(more);
+        } else {
+          mine.remove();
+        }
+      })
+      .catch(function () { window.location.href = link.href; });
+  });
+
   document.querySelectorAll("[data-status-url]").forEach(function (fragment) {
     if (fragment.getAttribute("data-finished") !== "true") {
       followStatus(fragment);

@@ -40,7 +40,7 @@ def test_a_reviewer_approves_with_a_comment(app, shared):
         image = review.set_review(shared["reviewer"], shared["image_id"], "approved", "Ship it")
         assert (image.review_state, image.reviewed_by_id) == ("approved", shared["reviewer"])
         assert image.reviewed_at.tzinfo is not None
-        [comment] = review.list_comments(shared["owner"], shared["image_id"])
+        [comment] = review.list_comments(shared["owner"], shared["image_id"]).items
         assert (comment.author_id, comment.body, comment.region) == (shared["reviewer"], "Ship it", None)
 
 
@@ -61,7 +61,7 @@ def test_comments_are_oldest_first_and_regions_lie_inside_the_image(app, shared)
         first = review.add_comment(shared["viewer"], shared["image_id"], "Ears rounder",
                                    {"x": 1, "y": 2, "width": 10, "height": 12})
         second = review.add_comment(shared["owner"], shared["image_id"], "Agreed")
-        assert [c.id for c in review.list_comments(shared["reviewer"], shared["image_id"])] == [first.id, second.id]
+        assert [c.id for c in review.list_comments(shared["reviewer"], shared["image_id"]).items] == [first.id, second.id]
         assert first.region == {"x": 1, "y": 2, "width": 10, "height": 12}
         for region in ({"x": 0, "y": 0, "width": width + 1, "height": 5},
                        {"x": 0, "y": height - 1, "width": 5, "height": 2},
@@ -86,7 +86,7 @@ def test_a_comment_is_deleted_by_its_author_or_the_owner_only(app, shared):
             review.delete_comment(shared["viewer"], mine, shared["other_image_id"])
         review.delete_comment(shared["viewer"], mine, shared["image_id"])
         review.delete_comment(shared["owner"], theirs)
-        assert review.list_comments(shared["owner"], shared["image_id"]) == []
+        assert review.list_comments(shared["owner"], shared["image_id"]).items == []
 
 
 def test_the_project_and_history_filter_by_review_state(app, shared):
@@ -94,13 +94,13 @@ def test_the_project_and_history_filter_by_review_state(app, shared):
         review.set_review(shared["reviewer"], shared["image_id"], "approved")
         history.save_to_history(shared["owner"], shared["image_id"])
         history.save_to_history(shared["owner"], shared["other_image_id"])
-        assert [i.id for i in review.images_in_state(shared["viewer"], shared["project_id"], "approved")] == [
+        assert [i.id for i in review.images_in_state(shared["viewer"], shared["project_id"], "approved").items] == [
             shared["image_id"]]
-        assert [i.id for i in review.images_in_state(shared["viewer"], shared["project_id"], "none")] == [
+        assert [i.id for i in review.images_in_state(shared["viewer"], shared["project_id"], "none").items] == [
             shared["other_image_id"]]
         approved = history.list_history(shared["viewer"], shared["project_id"], "approved")
-        assert [entry.image_id for entry in approved] == [shared["image_id"]]
-        assert len(history.list_history(shared["viewer"], shared["project_id"])) == 2
+        assert [entry.image_id for entry in approved.items] == [shared["image_id"]]
+        assert len(history.list_history(shared["viewer"], shared["project_id"]).items) == 2
 
 
 # --- the JSON API ---------------------------------------------------------------------------------------

@@ -34,12 +34,12 @@ def test_the_owner_adds_a_colleague_who_then_sees_the_project(app, people, proje
     with app.app_context():
         member = members.add_member(people["owner"], project_id, " Colleague@Example.com ", "reviewer")
         assert (member.user.id, member.role) == (people["colleague"], "reviewer")
-        assert [p.id for p in projects.list_projects(people["colleague"])] == [project_id]
+        assert [p.id for p in projects.list_projects(people["colleague"]).items] == [project_id]
         project, role = access.project_for(people["colleague"], project_id)
         assert (project.id, role) == (project_id, "reviewer")
         listed = members.list_members(people["colleague"], project_id)
-        assert [(m.user.id, m.role) for m in listed] == [(people["owner"], "owner"), (people["colleague"], "reviewer")]
-        assert projects.list_projects(people["other"]) == []
+        assert [(m.user.id, m.role) for m in listed.items] == [(people["owner"], "owner"), (people["colleague"], "reviewer")]
+        assert projects.list_projects(people["other"]).items == []
 
 
 def test_adding_refuses_unknown_people_members_and_bad_roles(app, people, project_id):
@@ -90,7 +90,7 @@ def test_a_members_generation_belongs_to_the_project_and_its_files_go_with_it(ap
             people["colleague"], project_id, mode="sketch-to-real", source_image=png_bytes((160, 120)))
         assert generation.owner_id == people["colleague"]
         assert generation.source_path.startswith(f"uploads/{people['colleague']}/{project_id}/")
-        assert [g.id for g in generations.recent_generations(people["owner"], project_id)] == [generation.id]
+        assert [g.id for g in generations.recent_generations(people["owner"], project_id).items] == [generation.id]
         assert generations.get_generation(people["owner"], generation.id).id == generation.id
         projects.delete_project(people["owner"], project_id)
         assert db.session.scalar(select(Generation.id)) is None

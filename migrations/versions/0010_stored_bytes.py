@@ -1,7 +1,7 @@
 """stored bytes: the size of the files each image, generation and character refers to
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 
 Existing rows start at 0; `flask storage recount` measures their files once after the upgrade.
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -9,14 +9,15 @@ from ..imaging.formats import MIME_TYPES
 from ..services import characters
 from . import serializers
 from .blueprint import bp
-from .parsing import require_multipart, upload
+from .parsing import page, require_multipart, upload
 from .security import login_required, owner_id
 
 
 @bp.get("/projects/<project_id>/characters")
 @login_required
 def list_characters(project_id: str) -> ResponseReturnValue:
-    return jsonify(items=[serializers.character(row) for row in characters.list_characters(owner_id(), project_id)])
+    found = characters.list_characters(owner_id(), project_id, page())
+    return jsonify(serializers.page(found, serializers.each(serializers.character)))
 
 
 @bp.post("/projects/<project_id>/characters")

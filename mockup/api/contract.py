@@ -17,6 +17,7 @@ from .openapi import document
 
 MISMATCH = "The request does not match the API description (/api/openapi.json)."
 _FLASK_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+_INTEGER = re.compile(r"-?[0-9]{1,12}")
 
 
 def _pointer(*parts: str) -> str:
@@ -50,9 +51,19 @@ def query(name: str) -> Any:
                        if spec["name"] == name and spec["in"] == "query")
     if name not in request.args:
         return spec["schema"].get("default")
-    value = request.args[name]
+    value = _typed(request.args[name], spec["schema"], name)
     _raise_if_invalid(_validator(_pointer("paths", path, method, "parameters", str(index), "schema")), value, name)
     return value
+
+
+def _typed(value: str, schema: Mapping[str, Any], name: str) -> Any:
+    """A query string's text as the type its schema names: an integer parameter (`?limit=20`) is
+    validated, and handed on, as a number."""
+    if schema.get("type") != "integer":
+        return value
+    if not _INTEGER.fullmatch(value):
+        raise Invalid(MISMATCH, fields={name: "Must be an integer."})
+    return int(value)
 
 
 def _raise_if_invalid(validator: Draft202012Validator, instance: Any, name: str | None = None) -> None:

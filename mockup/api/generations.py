@@ -8,7 +8,7 @@ from ..models import Generation
 from ..services import edits, generations, image_jobs
 from . import serializers
 from .blueprint import bp
-from .parsing import MULTIPART, flag, json_object, require_multipart, text, upload
+from .parsing import MULTIPART, flag, json_object, page, require_multipart, text, upload
 from .security import login_required, owner_id
 
 
@@ -42,8 +42,8 @@ def get_generation(generation_id: str) -> ResponseReturnValue:
 @bp.get("/generations/<generation_id>/images")
 @login_required
 def list_generation_images(generation_id: str) -> ResponseReturnValue:
-    generation = generations.get_generation(owner_id(), generation_id)
-    return jsonify(items=[serializers.image(row) for row in generation.images])
+    found = generations.list_images(owner_id(), generation_id, page())
+    return jsonify(serializers.page(found, serializers.image_list))
 
 
 @bp.post("/generations/<generation_id>/select")

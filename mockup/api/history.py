@@ -7,14 +7,15 @@ from flask.typing import ResponseReturnValue
 from ..services import history
 from . import serializers
 from .blueprint import bp
-from .parsing import json_object, text
+from .parsing import json_object, page, text
 from .security import login_required, owner_id
 
 
 @bp.get("/projects/<project_id>/history")
 @login_required
 def list_history(project_id: str) -> ResponseReturnValue:
-    return jsonify(items=[serializers.history_entry(row) for row in history.list_history(owner_id(), project_id)])
+    found = history.list_history(owner_id(), project_id, page=page())
+    return jsonify(serializers.page(found, serializers.history_list))
 
 
 @bp.post("/history/<image_id>/save")

@@ -24,13 +24,13 @@ def get_image(image_id: str) -> ResponseReturnValue:
 @bp.get("/images/<image_id>/file")
 @login_required
 def image_file(image_id: str) -> ResponseReturnValue:
-    return send_stored(images.get_image(owner_id(), image_id).path, MIME_TYPES["png"])
+    return send_stored(images.get_image(owner_id(), image_id).path, MIME_TYPES["png"], immutable=True)
 
 
 @bp.get("/images/<image_id>/thumbnail")
 @login_required
 def image_thumbnail(image_id: str) -> ResponseReturnValue:
-    return send_stored(images.get_image(owner_id(), image_id).thumbnail_path, MIME_TYPES["jpeg"])
+    return send_stored(images.get_image(owner_id(), image_id).thumbnail_path, MIME_TYPES["jpeg"], immutable=True)
 
 
 @bp.get("/images/<image_id>/download")

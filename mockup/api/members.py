@@ -7,14 +7,15 @@ from flask.typing import ResponseReturnValue
 from ..services import members
 from . import serializers
 from .blueprint import bp
-from .parsing import json_object, text
+from .parsing import json_object, page, text
 from .security import login_required, owner_id
 
 
 @bp.get("/projects/<project_id>/members")
 @login_required
 def list_members(project_id: str) -> ResponseReturnValue:
-    return jsonify(items=[serializers.member(row) for row in members.list_members(owner_id(), project_id)])
+    found = members.list_members(owner_id(), project_id, page())
+    return jsonify(serializers.page(found, serializers.each(serializers.member)))
 
 
 @bp.post("/projects/<project_id>/members")

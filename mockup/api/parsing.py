@@ -10,6 +10,7 @@ from werkzeug.exceptions import BadRequest
 
 from ..errors import Invalid, UnsupportedMedia
 from ..http.guard import json_body
+from ..services.paging import PageRequest, page_request
 from . import contract
 
 JSON = "application/json"
@@ -89,3 +90,9 @@ def number_or_null(data: Mapping[str, Any], name: str, absent: Any) -> Any:
     if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
         raise Invalid(f"The field '{name}' must be a number or null.", fields={name: "Use a number or null."})
     return value
+
+
+def page() -> PageRequest:
+    """The `limit` and `cursor` of a list operation (shared/API.md "Lists are paged"), checked against
+    the operation's query parameters in the document; the cursor itself is checked where it is used."""
+    return page_request(contract.query("limit"), contract.query("cursor"))

@@ -7,14 +7,14 @@ from flask.typing import ResponseReturnValue
 from ..services import projects
 from . import serializers
 from .blueprint import bp
-from .parsing import json_object, text
+from .parsing import json_object, page, text
 from .security import login_required, owner_id
 
 
 @bp.get("/projects")
 @login_required
 def list_projects() -> ResponseReturnValue:
-    return jsonify(items=serializers.project_list(projects.list_projects(owner_id())))
+    return jsonify(serializers.page(projects.list_projects(owner_id(), page()), serializers.project_list))
 
 
 @bp.post("/projects")

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from ..services import review
 from . import serializers
 from .blueprint import bp
-from .parsing import json_object, text
+from .parsing import json_object, page, text
 from .security import login_required, owner_id
 
 
@@ -22,7 +22,8 @@ def review_image(image_id: str) -> ResponseReturnValue:
 @bp.get("/images/<image_id>/comments")
 @login_required
 def list_comments(image_id: str) -> ResponseReturnValue:
-    return jsonify(items=[serializers.comment(row) for row in review.list_comments(owner_id(), image_id)])
+    found = review.list_comments(owner_id(), image_id, page())
+    return jsonify(serializers.page(found, serializers.each(serializers.comment)))
 
 
 @bp.post("/images/<image_id>/comments")

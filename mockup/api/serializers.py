@@ -6,13 +6,14 @@ image's `comment_count` and a generation's `queue_position`; the services own th
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from flask import url_for
 
 from ..models import Character, Comment, Generation, HistoryEntry, Image, Project, User
 from ..services import access, generations, projects, review, usage, users
 from ..services.members import Member
+from ..services.paging import Page
 from .security import owner_id
 
 Json = dict[str, Any]
@@ -40,7 +41,19 @@ def month_usage(found: usage.MonthUsage) -> Json:
         "storage_bytes": found.storage_bytes, "storage_quota_bytes": found.quota_bytes,
         "items": [{"user": user(row.user), "project_id": row.project_id, "generations": row.generations,
                    "images": row.images, "cost_usd": row.cost_usd, "bytes": row.bytes} for row in found.rows],
+        "next_cursor": found.next_cursor,
     }
+
+
+def page(found: Page, serialize: Callable[[list], list[Json]]) -> Json:
+    """A list answer (shared/API.md "Lists are paged"): the page's items, serialized together so that
+    what they derive (counts, roles) is read once for the page, and the cursor of the next page."""
+    return {"items": serialize(found.items), "next_cursor": found.next_cursor}
+
+
+def each(serialize: Callable[[Any], Json]) -> Callable[[list], list[Json]]:
+    """A serializer of a list from the serializer of one item (for kinds that derive nothing)."""
+    return lambda rows: [serialize(row) for row in rows]
 
 
 def project(row: Project, image_count: int | None = None, role: str | None = None) -> Json:
@@ -86,6 +99,11 @@ def character(row: Character) -> Json:
     }
 
 
+def image_list(rows: list[Image]) -> list[Json]:
+    counts = review.comment_counts([row.id for row in rows])
+    return [image(row, counts.get(row.id, 0)) for row in rows]
+
+
 def image(row: Image, comment_count: int | None = None) -> Json:
     if comment_count is None:
         comment_count = review.comment_counts([row.id]).get(row.id, 0)
@@ -125,8 +143,13 @@ def generation(row: Generation) -> Json:
     }
 
 
-def history_entry(row: HistoryEntry) -> Json:
+def history_entry(row: HistoryEntry, comment_count: int | None = None) -> Json:
     return {
-        "id": row.id, "project_id": row.project_id, "image": image(row.image), "note": row.note,
+        "id": row.id, "project_id": row.project_id, "image": image(row.image, comment_count), "note": row.note,
         "created_at": timestamp(row.created_at),
     }
+
+
+def history_list(rows: list[HistoryEntry]) -> list[Json]:
+    counts = review.comment_counts([row.image_id for row in rows])
+    return [history_entry(row, counts.get(row.image_id, 0)) for row in rows]

@@ -7,14 +7,14 @@ from flask.typing import ResponseReturnValue
 from ..services import usage, users
 from . import contract, serializers
 from .blueprint import bp
-from .parsing import boolean, json_object, number_or_null, text
+from .parsing import boolean, json_object, number_or_null, page, text
 from .security import login_required, owner_id
 
 
 @bp.get("/users")
 @login_required
 def list_users() -> ResponseReturnValue:
-    return jsonify(items=[serializers.user(row) for row in users.list_users(owner_id())])
+    return jsonify(serializers.page(users.list_users(owner_id(), page()), serializers.each(serializers.user)))
 
 
 @bp.post("/users")
@@ -47,4 +47,4 @@ def create_invite() -> ResponseReturnValue:
 @bp.get("/usage")
 @login_required
 def month_usage() -> ResponseReturnValue:
-    return jsonify(serializers.month_usage(usage.month_usage(owner_id(), contract.query("month"))))
+    return jsonify(serializers.month_usage(usage.month_usage(owner_id(), contract.query("month"), page=page())))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from PIL import Image
+from sqlalchemy import select
+
 from .. import storage
 from ..errors import N_, Conflict, Invalid, NotFound
 from ..extensions import db
@@ -9,11 +11,15 @@ from ..imaging.matting import cut_out_character, has_meaningful_alpha
 from ..models import Character, new_id
 from . import access, uploads
 from .access import Permission
+from .paging import Page, PageRequest, paginate
 from .projects import get_project
 
 
-def list_characters(user_id: str, project_id: str) -> list[Character]:
-    return list(get_project(user_id, project_id).characters)
+def list_characters(user_id: str, project_id: str, page: PageRequest = PageRequest()) -> Page[Character]:
+    """A page of the project's characters, oldest first (the order they were registered in)."""
+    project = get_project(user_id, project_id)
+    query = select(Character).where(Character.project_id == project.id)
+    return paginate(query, (Character.created_at, Character.id), page)
 
 
 def get_character(user_id: str, character_id: str, needs: Permission = Permission.VIEW) -> Character:

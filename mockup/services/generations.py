@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask import current_app
 from PIL import Image
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import aliased, joinedload
 
 from .. import jobs, storage
 from ..engines import pricing
@@ -13,14 +14,16 @@ from ..engines.base import Mode
 from ..errors import N_, Conflict, Invalid, NotFound, QueueFull
 from ..jobs import PRIORITY_NORMAL
 from ..extensions import db
-from ..models import GENERATION_STATUSES, Character, Generation, Project, new_id, utcnow
+from ..models import GENERATION_STATUSES, Character, Generation, Image as ImageRow, Project, new_id, utcnow
 from . import access, budgets, submissions, uploads
 from .access import Permission
 from .characters import get_character
+from .paging import Page, PageRequest, paginate
 from .projects import get_project
 
 MODES: tuple[Mode, ...] = ("ip-change", "sketch-to-real")
 PROMPT_MAX = 2000
+CARD_IMAGES = 4  # the thumbnails a generation's card shows
 
 
 def get_generation(user_id: str, generation_id: str, needs: Permission = Permission.VIEW) -> Generation:
@@ -30,13 +33,33 @@ def get_generation(user_id: str, generation_id: str, needs: Permission = Permiss
     return generation
 
 
-def recent_generations(user_id: str, project_id: str, limit: int = 20) -> list[Generation]:
-    """The project's latest generations, whoever of its members made them."""
+def recent_generations(user_id: str, project_id: str, page: PageRequest = PageRequest()) -> Page[Generation]:
+    """A page of the project's generations, newest first, whoever of its members made them (their
+    first candidates: first_images)."""
     get_project(user_id, project_id)
-    return list(db.session.scalars(
-        select(Generation).where(Generation.project_id == project_id)
-        .order_by(Generation.created_at.desc()).limit(limit)
-    ))
+    query = select(Generation).where(Generation.project_id == project_id)
+    return paginate(query, (Generation.created_at.desc(), Generation.id.desc()), page)
+
+
+def first_images(generation_ids: list[str], per: int = CARD_IMAGES) -> dict[str, list[ImageRow]]:
+    """The first `per` candidates of each of these generations, in one query: a card shows a few,
+    however many a batch made."""
+    ranked = (select(ImageRow, func.row_number().over(partition_by=ImageRow.generation_id, order_by=ImageRow.index)
+                     .label("rank"))
+              .where(ImageRow.generation_id.in_(generation_ids)).subquery())
+    image = aliased(ImageRow, ranked)
+    found: dict[str, list[ImageRow]] = {generation_id: [] for generation_id in generation_ids}
+    for row in db.session.scalars(select(image).where(ranked.c.rank <= per).order_by(image.index)):
+        found[row.generation_id].append(row)
+    return found
+
+
+def list_images(user_id: str, generation_id: str, page: PageRequest = PageRequest()) -> Page[ImageRow]:
+    """A page of a generation's images in candidate order, with who reviewed each."""
+    generation = get_generation(user_id, generation_id)
+    query = (select(ImageRow).where(ImageRow.generation_id == generation.id)
+             .options(joinedload(ImageRow.reviewed_by)))
+    return paginate(query, (ImageRow.index, ImageRow.id), page)
 
 
 def queued_count() -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..errors import N_, Invalid
 from ..extensions import db
@@ -9,18 +10,27 @@ from ..models import HistoryEntry, Image, Project
 from . import access
 from .access import Permission
 from .images import get_image
+from .paging import Page, PageRequest, paginate
 from .projects import get_project
 
 NOTE_MAX = 1000
 
 
-def list_history(owner_id: str, project_id: str, review_state: str | None = None) -> list[HistoryEntry]:
-    """The project's entries, newest first; only those whose image is in `review_state` when given."""
+def list_history(owner_id: str, project_id: str, review_state: str | None = None,
+                 page: PageRequest = PageRequest()) -> Page[HistoryEntry]:
+    """A page of the project's entries, newest first; only those whose image is in `review_state` when
+    given. Each entry comes with its image, the image's generation and reviewer in the same query, so a
+    page costs the same whatever its length."""
     get_project(owner_id, project_id)
-    query = select(HistoryEntry).where(HistoryEntry.project_id == project_id)
+    query = (
+        select(HistoryEntry).join(HistoryEntry.image).join(Image.generation)
+        .where(HistoryEntry.project_id == project_id)
+        .options(contains_eager(HistoryEntry.image).contains_eager(Image.generation),
+                 contains_eager(HistoryEntry.image).joinedload(Image.reviewed_by))
+    )
     if review_state is not None:
-        query = query.join(Image, HistoryEntry.image_id == Image.id).where(Image.review_state == review_state)
-    return list(db.session.scalars(query.order_by(HistoryEntry.created_at.desc(), HistoryEntry.id.desc())))
+        query = query.where(Image.review_state == review_state)
+    return paginate(query, (HistoryEntry.created_at.desc(), HistoryEntry.id.desc()), page)
 
 
 def save_to_history(owner_id: str, image_id: str, note: str = "") -> tuple[HistoryEntry, bool]:

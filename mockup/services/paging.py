@@ -70,9 +70,11 @@ def page_request(limit: Any = None, cursor: Any = None) -> PageRequest:
     return PageRequest(number, cursor or None)
 
 
-def from_args(args: Mapping[str, str]) -> PageRequest:
-    """A PageRequest from a query string's `limit` and `cursor` (the HTML pages' "load more" links)."""
-    return page_request(args.get("limit"), args.get("cursor"))
+def from_args(args: Mapping[str, str], default: int = DEFAULT_LIMIT) -> PageRequest:
+    """A PageRequest from a query string's `limit` (else the page's `default`) and `cursor`: the main
+    list of an HTML page and its "load more" links. A page's other lists read only their own cursor
+    (PageRequest(limit, args.get("members_cursor"))), so `limit` is the main list's alone."""
+    return page_request(args.get("limit") or default, args.get("cursor"))
 
 
 def paginate(query: Select, order: Sequence[ColumnElement], page: PageRequest) -> Page:

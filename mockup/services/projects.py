@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from .. import storage
 from ..errors import N_, Invalid
@@ -9,6 +10,7 @@ from ..extensions import db
 from ..models import Generation, Image, Project
 from .access import Permission, project_for, visible_projects
 from .images import files_of_image
+from .paging import Page, PageRequest, paginate
 
 
 def _clean(name: str, description: str) -> tuple[str, str]:
@@ -23,11 +25,11 @@ def _clean(name: str, description: str) -> tuple[str, str]:
     return name, description
 
 
-def list_projects(user_id: str) -> list[Project]:
-    """The projects the user owns and those shared with them, last changed first."""
-    return list(db.session.scalars(
-        select(Project).where(visible_projects(user_id)).order_by(Project.updated_at.desc())
-    ))
+def list_projects(user_id: str, page: PageRequest = PageRequest()) -> Page[Project]:
+    """A page of the projects the user owns and those shared with them, last changed first, each with
+    its owner."""
+    query = select(Project).where(visible_projects(user_id)).options(joinedload(Project.owner))
+    return paginate(query, (Project.updated_at.desc(), Project.id.desc()), page)
 
 
 def get_project(user_id: str, project_id: str, needs: Permission = Permission.VIEW) -> Project:

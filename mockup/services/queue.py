@@ -5,15 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Character, Generation, Project, User, utcnow
 from .accounts import get_user
 from .generations import count_by_status
-
-RECENT = 100
-
+from .paging import Page, PageRequest, paginate
 
 @dataclass(frozen=True)
 class QueueEntry:
@@ -25,12 +23,15 @@ class QueueEntry:
     character_name: str | None = None  # a registered character's name; None when none or uploaded
 
 
-def _positions() -> dict[str, int]:
-    """Queue positions of every waiting job in one query (1 runs next)."""
-    waiting = db.session.scalars(
-        select(Generation.id).where(Generation.status == "queued").order_by(Generation.priority, Generation.queued_at)
-    )
-    return {generation_id: index for index, generation_id in enumerate(waiting, start=1)}
+def _positions(generation_ids: list[str]) -> dict[str, int]:
+    """The queue positions of those of these generations that wait (1 runs next), in one query: every
+    waiting job is ranked by the database, only these come back."""
+    if not generation_ids:
+        return {}
+    ranked = (select(Generation.id, func.row_number().over(order_by=(Generation.priority, Generation.queued_at))
+                     .label("position"))
+              .where(Generation.status == "queued").subquery())
+    return dict(db.session.execute(select(ranked.c.id, ranked.c.position).where(ranked.c.id.in_(generation_ids))).all())
 
 
 def _seconds(generation: Generation, now: datetime) -> float | None:
@@ -39,19 +40,18 @@ def _seconds(generation: Generation, now: datetime) -> float | None:
     return ((generation.finished_at or now) - generation.started_at).total_seconds()
 
 
-def queue_for(user_id: str) -> list[QueueEntry]:
-    """The most recent jobs the user may see, newest first."""
+def queue_for(user_id: str, page: PageRequest = PageRequest()) -> Page[QueueEntry]:
+    """A page of the jobs the user may see (an admin: everyone's), newest first."""
     user = get_user(user_id)
     query = (select(Generation, User.email, Project.name, Character.name)
              .join(User, User.id == Generation.owner_id).join(Project, Project.id == Generation.project_id)
              .outerjoin(Character, Character.id == Generation.character_id))
     if not user.is_admin:
         query = query.where(Generation.owner_id == user_id)
-    rows = db.session.execute(query.order_by(Generation.created_at.desc()).limit(RECENT)).all()
-    positions, now = _positions(), utcnow()
-    return [QueueEntry(generation, email, positions.get(generation.id), _seconds(generation, now), project, character)
-            for generation, email, project, character in rows]
-
+    found = paginate(query, (Generation.created_at.desc(), Generation.id.desc()), page)
+    positions, now = _positions([row[0].id for row in found.items]), utcnow()
+    return Page([QueueEntry(generation, email, positions.get(generation.id), _seconds(generation, now), project,
+                            character) for generation, email, project, character in found.items], found.next_cursor)
 
 
 def totals_for(user_id: str) -> dict[str, int] | None:

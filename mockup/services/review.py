@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..errors import N_, Forbidden, Invalid
 from ..extensions import db
@@ -14,6 +15,7 @@ from . import access
 from .access import OWNER, Permission
 from .edits import check_region
 from .images import get_image
+from .paging import Page, PageRequest, paginate
 
 BODY_MAX = 2000
 
@@ -55,12 +57,11 @@ def set_review(user_id: str, image_id: str, state: str, comment: str | None = No
     return image
 
 
-def list_comments(user_id: str, image_id: str) -> list[Comment]:
-    """The image's comments, oldest first."""
+def list_comments(user_id: str, image_id: str, page: PageRequest = PageRequest()) -> Page[Comment]:
+    """A page of the image's comments, oldest first, each with its author."""
     image = get_image(user_id, image_id)
-    return list(db.session.scalars(
-        select(Comment).where(Comment.image_id == image.id).order_by(Comment.created_at, Comment.id)
-    ))
+    query = select(Comment).where(Comment.image_id == image.id).options(joinedload(Comment.author))
+    return paginate(query, (Comment.created_at, Comment.id), page)
 
 
 def add_comment(user_id: str, image_id: str, body: str, region: Mapping[str, Any] | None = None) -> Comment:
@@ -96,11 +97,13 @@ def comment_counts(image_ids: list[str]) -> dict[str, int]:
     return dict(rows.all())
 
 
-def images_in_state(user_id: str, project_id: str, state: str, limit: int = 60) -> list[Image]:
-    """The project's images in one review state, newest first (the project page's filter)."""
+def images_in_state(user_id: str, project_id: str, state: str,
+                    page: PageRequest = PageRequest()) -> Page[Image]:
+    """A page of the project's images in one review state, newest first (the project page's filter),
+    each with its generation."""
     project, _ = access.project_for(user_id, project_id)
-    return list(db.session.scalars(
-        select(Image).join(Generation, Image.generation_id == Generation.id)
+    query = (
+        select(Image).join(Image.generation).options(contains_eager(Image.generation))
         .where(Generation.project_id == project.id, Image.review_state == checked_state(state))
-        .order_by(Image.created_at.desc(), Image.id).limit(limit)
-    ))
+    )
+    return paginate(query, (Image.created_at.desc(), Image.id.desc()), page)

@@ -13,6 +13,7 @@ from ..errors import N_, Invalid
 from ..extensions import db
 from ..models import FINISHED_STATUSES, Generation, Image, Project, User, utcnow
 from . import accounts, storage_usage
+from .paging import PageRequest, paginate
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -43,6 +44,7 @@ class MonthUsage:
     budget_usd: float | None  # the viewer's own budget
     storage_bytes: int  # what the viewer's own files take, in every project
     quota_bytes: int | None  # STORAGE_QUOTA_GB in bytes; None without a quota
+    next_cursor: str | None = None  # the next page of rows (services/paging.py)
 
 
 def month_of(value: str | None, now: datetime | None = None) -> Month:
@@ -68,31 +70,39 @@ def _in_month(month: Month):
             Generation.status != "canceled")  # a canceled generation never ran
 
 
-def month_usage(viewer_id: str, month: str | None = None, now: datetime | None = None) -> MonthUsage:
-    """The viewer's own rows; an admin's view has everyone's. Rows by user name, then project."""
-    viewer = accounts.get_user(viewer_id)
-    period = month_of(month, now)
-    images = select(Image.generation_id, func.count().label("count")).group_by(Image.generation_id).subquery()
+def _usage_rows(viewer: User, period: Month):
+    """The month's generations grouped per user and project, with their images counted by one
+    aggregate over that month's generations only; the viewer's own unless an admin."""
+    images = (select(Image.generation_id, func.count().label("count"))
+              .join(Generation, Generation.id == Image.generation_id).where(*_in_month(period))
+              .group_by(Image.generation_id).subquery())
     query = (
-        select(Generation.owner_id, Generation.project_id, Project.name, func.count(Generation.id),
+        select(User, Generation.project_id, Project.name, func.count(Generation.id),
                func.coalesce(func.sum(images.c.count), 0), func.coalesce(func.sum(Generation.cost_usd), 0.0))
-        .join(Project, Project.id == Generation.project_id)
+        .join(User, User.id == Generation.owner_id).join(Project, Project.id == Generation.project_id)
         .outerjoin(images, images.c.generation_id == Generation.id)
         .where(*_in_month(period))
-        .group_by(Generation.owner_id, Generation.project_id, Project.name)
+        .group_by(User.id, Generation.project_id, Project.name)
     )
+    return query if viewer.is_admin else query.where(Generation.owner_id == viewer.id)
+
+
+def month_usage(viewer_id: str, month: str | None = None, now: datetime | None = None,
+                page: PageRequest = PageRequest()) -> MonthUsage:
+    """A page of the month's rows by user name, then project: the viewer's own; an admin's view has
+    everyone's. The total is the whole month's, whatever the page."""
+    viewer = accounts.get_user(viewer_id)
+    period = month_of(month, now)
+    found = paginate(_usage_rows(viewer, period), (func.lower(User.name), User.id, Generation.project_id), page)
+    stored = storage_usage.bytes_by_project({row[0].id for row in found.items})
+    rows = [UsageRow(user, project, name, count, int(image_count), round(float(cost), 4),
+                     stored.get((user.id, project), 0))
+            for user, project, name, count, image_count, cost in found.items]
+    total = select(func.coalesce(func.sum(Generation.cost_usd), 0.0)).where(*_in_month(period))
     if not viewer.is_admin:
-        query = query.where(Generation.owner_id == viewer.id)
-    found = db.session.execute(query).all()
-    users = storage_usage.users_by_id({r[0] for r in found})
-    stored = storage_usage.bytes_by_project(users)
-    rows = sorted((UsageRow(users[owner], project, name, count, int(image_count), round(float(cost), 4),
-                            stored.get((owner, project), 0))
-                   for owner, project, name, count, image_count, cost in found),
-                  key=lambda row: (row.user.name.lower(), row.user.id, row.project_id))
-    total = round(sum(row.cost_usd for row in rows), 4)
-    return MonthUsage(period, rows, total, viewer.monthly_budget_usd, storage_usage.used_bytes(viewer.id),
-                      storage_usage.quota_bytes())
+        total = total.where(Generation.owner_id == viewer.id)
+    return MonthUsage(period, rows, round(float(db.session.scalar(total)), 4), viewer.monthly_budget_usd,
+                      storage_usage.used_bytes(viewer.id), storage_usage.quota_bytes(), found.next_cursor)
 
 
 def spent(user_id: str, now: datetime | None = None) -> float:

@@ -13,6 +13,7 @@ from ..errors import N_, Conflict, Invalid
 from ..extensions import db
 from ..models import Invitation, PasswordReset, User, utcnow
 from . import accounts, links
+from .paging import Page, PageRequest, paginate
 
 INVITATION_TTL = timedelta(days=7)
 RESET_TTL = timedelta(hours=24)
@@ -29,9 +30,10 @@ class Issued:
     expires_at: datetime
 
 
-def list_users(admin_id: str) -> list[User]:
+def list_users(admin_id: str, page: PageRequest = PageRequest()) -> Page[User]:
+    """A page of every account, oldest first."""
     accounts.require_admin(admin_id)
-    return list(db.session.scalars(select(User).order_by(User.created_at, User.id)))
+    return paginate(select(User), (User.created_at, User.id), page)
 
 
 def create_user(admin_id: str, email: str, name: str, password: str, *, is_admin: bool = False) -> User:

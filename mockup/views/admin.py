@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..extensions import login_manager
 from ..forms import AccountFlagsForm, BudgetForm, ButtonForm, CreateUserForm, InviteForm
-from ..services import accounts, storage_usage, usage, users
+from ..services import accounts, paging, storage_usage, usage, users
 from .common import owner_id, perform, run_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -25,7 +25,8 @@ def admins_only():
 def _users_page(status: int = 200, **context):
     forms = {"create_form": CreateUserForm(formdata=None), "invite_form": InviteForm(formdata=None)}
     forms.update(context)
-    return render_template("admin/users.html", users=users.list_users(owner_id()), **forms), status
+    found = users.list_users(owner_id(), paging.from_args(request.args))
+    return render_template("admin/users.html", users=found, **forms), status
 
 
 @bp.get("/users")
@@ -81,5 +82,5 @@ def reset_link(user_id: str):
 
 @bp.get("/usage")
 def month_usage():
-    found = usage.month_usage(owner_id(), request.args.get("month"))
+    found = usage.month_usage(owner_id(), request.args.get("month"), page=paging.from_args(request.args))
     return render_template("admin/usage.html", usage=found, storage=storage_usage.storage_of(owner_id()))

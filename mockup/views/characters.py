@@ -9,7 +9,7 @@ from ..extensions import limiter
 from ..forms import ButtonForm, CharacterForm
 from ..http.files import send_stored
 from ..imaging.formats import MIME_TYPES
-from ..services import characters, projects
+from ..services import characters, paging, projects
 from ..services.access import Permission
 from .common import owner_id, perform, render_form, run_form, uploaded
 from .kept import KeptUploads
@@ -31,7 +31,8 @@ def index(project_id: str):
     if done:
         flash(_("Character “%(name)s” registered.", name=done.value.name), "success")
         return redirect(url_for("characters.index", project_id=project_id), 303)
-    return render_form("characters/index.html", form, project=project, kept=kept.shown)
+    return render_form("characters/index.html", form, project=project, kept=kept.shown,
+                       characters=characters.list_characters(owner_id(), project_id, paging.from_args(request.args)))
 
 
 @bp.post("/characters/<character_id>/delete")
@@ -67,7 +68,8 @@ def use(character_id: str, version: str):
 @login_required
 @limiter.exempt
 def image(character_id: str, version: str | None):
-    return send_stored(characters.picture_file(owner_id(), character_id, version), MIME_TYPES["png"])
+    return send_stored(characters.picture_file(owner_id(), character_id, version), MIME_TYPES["png"],
+                       immutable=version == characters.ORIGINAL)
 
 
 @bp.get("/characters/<character_id>/thumbnail", defaults={"version": None})
@@ -76,4 +78,4 @@ def image(character_id: str, version: str | None):
 @limiter.exempt
 def thumbnail(character_id: str, version: str | None):
     return send_stored(characters.picture_file(owner_id(), character_id, version, thumbnail=True),
-                       MIME_TYPES["jpeg"])
+                       MIME_TYPES["jpeg"], immutable=version == characters.ORIGINAL)

@@ -109,6 +109,16 @@ def uploaded(field) -> bytes | None:
     return field.data.read() if field.data else None
 
 
+def next_page_url(cursor: str | None, param: str = "cursor", endpoint: str | None = None) -> str | None:
+    """This page's address (or `endpoint`'s, with the same arguments) showing the page of one of its
+    lists that follows `cursor` (services/paging.py); `param` names the list's cursor in the query
+    string when a page has several lists. None on the last page."""
+    if cursor is None:
+        return None
+    return url_for(endpoint or request.endpoint, **{**request.view_args, **request.args.to_dict(), param: cursor})
+
+
 def layout_context() -> dict:
-    """What base.html needs on every page (registered app-wide by the factory's register_hooks)."""
-    return {"current_locale": str(get_locale() or "en"), "languages": LANGUAGES}
+    """What base.html needs on every page (registered app-wide by the factory's register_hooks), and
+    the "load more" links of paged lists."""
+    return {"current_locale": str(get_locale() or "en"), "languages": LANGUAGES, "next_page_url": next_page_url}

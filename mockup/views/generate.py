@@ -101,7 +101,7 @@ def status(generation_id: str):
 def input_image(generation_id: str, kind: str):
     """The images a generation was made from (the character is the copy taken for this run)."""
     rel = getattr(generations.get_generation(owner_id(), generation_id), INPUT_PATHS[kind])
-    return send_stored(rel, stored_type(rel))
+    return send_stored(rel, stored_type(rel), immutable=True)
 
 
 @bp.get("/generations/<generation_id>/thumbnail")

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from ..forms import ButtonForm
-from ..services import access, history
+from ..services import access, history, paging
 from .common import owner_id, perform
 
 bp = Blueprint("history", __name__)
@@ -16,11 +16,11 @@ bp = Blueprint("history", __name__)
 @login_required
 def index(project_id: str):
     """`?review=approved` shows only the approved images (the team's decisions)."""
-    project, role = access.project_for(owner_id(), project_id)
+    project = access.project_for(owner_id(), project_id)[0]
     approved_only = request.args.get("review") == "approved"
-    entries = history.list_history(owner_id(), project_id, "approved" if approved_only else None)
-    return render_template("history/index.html", project=project, entries=entries, approved_only=approved_only,
-                           allowed=access.allowed_actions(role))
+    entries = history.list_history(owner_id(), project_id, "approved" if approved_only else None,
+                                   paging.from_args(request.args))
+    return render_template("history/index.html", project=project, entries=entries, approved_only=approved_only)
 
 
 @bp.post("/history/<entry_id>/delete")

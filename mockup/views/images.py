@@ -14,7 +14,7 @@ from ..http.files import send_stored
 from ..http.retry import retry_after
 from ..imaging.formats import MIME_TYPES
 from ..models import JOB_CUTOUT, JOB_UPSCALE
-from ..services import access, edits, history, image_jobs, images, review, submissions
+from ..services import access, edits, history, image_jobs, images, paging, review, submissions
 from ..services.access import Permission
 from .common import owner_id, perform, render_form, run_form, uploaded
 from .gone import watch
@@ -42,7 +42,8 @@ def _image_context(image_id: str, comment_form: CommentForm | None = None) -> di
         "chain": chain, "edits": edits.edits_of(owner_id(), shown.id),
         "saved": history.saved_image_ids(owner_id(), [shown.id]), "note_form": NoteForm(formdata=None),
         "role": role, "allowed": access.allowed_actions(role),
-        "comments": review.list_comments(owner_id(), shown.id),
+        "comments": review.list_comments(owner_id(), shown.id,
+                                         paging.PageRequest(cursor=request.args.get("comments_cursor"))),
         "review_form": ReviewForm(formdata=None, state=shown.review_state),
         "comment_form": comment_form or CommentForm(formdata=None),
     }
@@ -104,14 +105,14 @@ def edit(image_id: str):
 @login_required
 @limiter.exempt
 def file(image_id: str):
-    return send_stored(images.get_image(owner_id(), image_id).path, MIME_TYPES["png"])
+    return send_stored(images.get_image(owner_id(), image_id).path, MIME_TYPES["png"], immutable=True)
 
 
 @bp.get("/<image_id>/thumbnail")
 @login_required
 @limiter.exempt
 def thumbnail(image_id: str):
-    return send_stored(images.get_image(owner_id(), image_id).thumbnail_path, MIME_TYPES["jpeg"])
+    return send_stored(images.get_image(owner_id(), image_id).thumbnail_path, MIME_TYPES["jpeg"], immutable=True)
 
 
 @bp.get("/<image_id>/download")

@@ -7,11 +7,15 @@ from flask_login import current_user, login_required
 
 from ..forms import ButtonForm, MemberForm, ProjectForm, RoleForm
 from ..models import REVIEW_STATES
-from ..services import access, generations, members, projects, review
+from ..services import access, characters, generations, members, paging, projects, review
 from ..services.access import Permission
 from .common import apply_service_error, owner_id, perform, render_form, run_form
 
 bp = Blueprint("projects", __name__)
+
+# The project page shows the first characters (all of them are on the characters page) and its mockups
+# a page at a time, with "load more".
+CHARACTER_STRIP, MOCKUPS_PER_PAGE = 12, 24
 
 
 @bp.get("/")
@@ -27,10 +31,10 @@ def index():
     if done:
         flash(_("Project created."), "success")
         return redirect(url_for("projects.detail", project_id=done.value.id), 303)
-    items = projects.list_projects(owner_id())
-    counts = projects.image_counts([project.id for project in items])
-    return render_form("projects/index.html", form, projects=items, image_counts=counts,
-                       roles=access.roles_in(owner_id(), items))
+    found = projects.list_projects(owner_id(), paging.from_args(request.args))
+    counts = projects.image_counts([project.id for project in found.items])
+    return render_form("projects/index.html", form, projects=found, image_counts=counts,
+                       roles=access.roles_in(owner_id(), found.items))
 
 
 def _detail_page(project_id: str, member_form: MemberForm | None = None):
@@ -40,14 +44,18 @@ def _detail_page(project_id: str, member_form: MemberForm | None = None):
     state = request.args.get("review")
     context = {
         "project": project, "role": role, "allowed": access.allowed_actions(role),
-        "members": members.list_members(owner_id(), project_id), "review_states": REVIEW_STATES,
+        "characters": characters.list_characters(owner_id(), project_id, paging.PageRequest(CHARACTER_STRIP)),
+        "members": members.list_members(owner_id(), project_id,
+                                        paging.PageRequest(cursor=request.args.get("members_cursor"))),
+        "review_states": REVIEW_STATES, "review_filter": state if state in REVIEW_STATES else None,
         "member_form": member_form or MemberForm(formdata=None), "role_form": RoleForm(formdata=None),
-        "review_filter": state if state in REVIEW_STATES else None,
     }
+    page = paging.from_args(request.args, MOCKUPS_PER_PAGE)
     if context["review_filter"]:
-        context["reviewed"] = review.images_in_state(owner_id(), project_id, state)
+        context["reviewed"] = review.images_in_state(owner_id(), project_id, state, page)
     else:
-        context["generations"] = generations.recent_generations(owner_id(), project_id, limit=12)
+        context["generations"] = found = generations.recent_generations(owner_id(), project_id, page)
+        context["thumbnails"] = generations.first_images([generation.id for generation in found.items])
     status = member_form.status if member_form else 200
     return render_template("projects/detail.html", **context), status
 
