@@ -184,6 +184,7 @@ class Generation(JobState, db.Model):
         Index("ix_generations_owner_created", "owner_id", "created_at", "id"),  # your queue, your month's usage
         Index("ix_generations_created", "created_at", "id"),  # everyone's queue and usage (admins)
         Index("ix_generations_waiting", "status", "priority", "queued_at"),  # queue positions
+        Index("ix_generations_character", "character_id"),  # the gallery's character filter; deleting one
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -238,7 +239,8 @@ class Image(db.Model):
     __tablename__ = "images"
     # A generation's images in candidate order: the unique (generation_id, index) is their index.
     __table_args__ = (UniqueConstraint("generation_id", "index", name="uq_images_generation_index"),
-                      Index("ix_images_review_created", "review_state", "created_at", "id"))  # review filter
+                      Index("ix_images_review_created", "review_state", "created_at", "id"),  # review filter
+                      Index("ix_images_created", "created_at", "id"))  # the gallery, newest first
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     generation_id: Mapped[str] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"))
     index: Mapped[int] = mapped_column(Integer)
