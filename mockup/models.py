@@ -239,8 +239,7 @@ class Image(db.Model):
     __tablename__ = "images"
     # A generation's images in candidate order: the unique (generation_id, index) is their index.
     __table_args__ = (UniqueConstraint("generation_id", "index", name="uq_images_generation_index"),
-                      Index("ix_images_review_created", "review_state", "created_at", "id"),  # review filter
-                      Index("ix_images_created", "created_at", "id"))  # the gallery, newest first
+                      Index("ix_images_review_created", "review_state", "created_at", "id"))  # review filter
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     generation_id: Mapped[str] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"))
     index: Mapped[int] = mapped_column(Integer)

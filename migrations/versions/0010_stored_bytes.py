@@ -1,5 +1,5 @@
 """stored bytes and the gallery's indexes: the size of the files each image, generation and character
-refers to; images newest first, generations by character
+refers to; generations by character (the gallery's filter)
 
 Revision ID: 0010
 Revises: 0009
@@ -22,8 +22,6 @@ def upgrade():
     for table in TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('stored_bytes', sa.BigInteger(), server_default='0', nullable=False))
-    with op.batch_alter_table('images', schema=None) as batch_op:
-        batch_op.create_index('ix_images_created', ['created_at', 'id'], unique=False)
     with op.batch_alter_table('generations', schema=None) as batch_op:
         batch_op.create_index('ix_generations_character', ['character_id'], unique=False)
 
@@ -31,8 +29,6 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('generations', schema=None) as batch_op:
         batch_op.drop_index('ix_generations_character')
-    with op.batch_alter_table('images', schema=None) as batch_op:
-        batch_op.drop_index('ix_images_created')
     for table in TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('stored_bytes')

@@ -24,11 +24,16 @@ from .generations import MODES
 MAX_SELECTED = 500  # what one selection (an export) may hold
 _ID = re.compile(r"[0-9a-f]{32}")
 BAD_DATE = N_("Give the date as YYYY-MM-DD, for example 2026-03-01.")
+# Newest first by the generation that made the image (its candidates last to first), so that one
+# project's page is a walk along its generations' index (project, created_at, id), however many images
+# other projects hold; ordering by the image's own date walked every newer image of the installation.
+NEWEST_FIRST = (Generation.created_at.desc(), Generation.id.desc(), Image.index.desc())
 
 
 @dataclass(frozen=True)
 class GalleryFilter:
-    """What the gallery shows; None is "any". Dates are whole days in UTC, both ends included."""
+    """What the gallery shows; None is "any". Dates are whole days in UTC, both ends included, of when
+    the image's generation was asked for."""
 
     project_id: str | None = None
     character_id: str | None = None
@@ -89,10 +94,10 @@ def gallery(user_id: str, wanted: GalleryFilter, page: paging.PageRequest) -> pa
     }
     query = query.where(*(column == value for column, value in conditions.items() if value is not None))
     if wanted.since:
-        query = query.where(Image.created_at >= _start_of(wanted.since))
+        query = query.where(Generation.created_at >= _start_of(wanted.since))
     if wanted.until:
-        query = query.where(Image.created_at < _start_of(wanted.until + timedelta(days=1)))
-    return paging.paginate(query, [Image.created_at.desc(), Image.id.desc()], page)
+        query = query.where(Generation.created_at < _start_of(wanted.until + timedelta(days=1)))
+    return paging.paginate(query, NEWEST_FIRST, page)
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ def selected_images(user_id: str, image_ids: Iterable[str]) -> list[Image]:
         select(Image).join(Image.generation).join(Generation.project)
         .where(Image.id.in_(wanted), access.visible_projects(user_id))
         .options(contains_eager(Image.generation).contains_eager(Generation.project))
-        .order_by(Image.created_at.desc(), Image.id.desc())))
+        .order_by(*NEWEST_FIRST)))
     if len(found) != len(wanted):
         raise NotFound(N_("This image does not exist."))
     return found
