@@ -7,8 +7,9 @@ bulk with PostgreSQL's COPY; every row points at the same stored PNG and thumbna
 through the app in this process (Flask's test client: the whole WSGI stack, sessions, CSRF, the bearer
 check, templates; no network hop and no gunicorn), each request is timed `--repeat` times after one
 warm-up: the history page, `GET /api/projects/:id/history`, the project page and the gallery (all
-projects, and filtered to the project's character). p50 and p95 per size, the queries each request ran
-and the size of its answer. Aim: each under 50 ms p95, flat within 2x from 100 to 50,000.
+projects, and filtered to the project's character). p50 and p95 per size, the time of the request spent
+in the database (the statements' round trips, p50), the queries each request ran and the size of its
+answer. Aim: each under 50 ms p95, flat within 2x from 100 to 50,000.
 
     .venv/bin/python bench/scale_bench.py [--sizes 100 1000 10000 50000] [--repeat 40]
 
@@ -140,32 +141,87 @@ def signed_in(app: Flask, designer: Designer):
 class Figure:
     p50_ms: float
     p95_ms: float | None
+    db_p50_ms: float  # of which in the database driver (the queries' round trips)
     queries: int
     kilobytes: float
 
 
+class DatabaseClock:
+    """The time spent between each statement's start and end on the engine, and how many there were."""
+
+    def __init__(self, engine) -> None:
+        self.engine, self.total, self.count, self._started = engine, 0.0, 0, 0.0
+
+    def _before(self, *_args) -> None:
+        self._started = time.perf_counter()
+
+    def _after(self, *_args) -> None:
+        self.total += time.perf_counter() - self._started
+        self.count += 1
+
+    def __enter__(self) -> "DatabaseClock":
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+
+
 def measure(app: Flask, request: Callable[[], object], repeat: int) -> Figure:
-    statements: list[str] = []
-
-    def count(*_args) -> None:
-        statements.append("")
-
     with app.app_context():
         engine = db.engine
     response = request()  # warm-up: templates compiled, connection pooled
     assert response.status_code == 200, (response.status_code, response.get_data(as_text=True)[:300])
-    event.listen(engine, "before_cursor_execute", count)
-    request()
-    event.remove(engine, "before_cursor_execute", count)
-    times = []
+    times, db_times, queries = [], [], 0
     for _ in range(repeat):
-        start = time.perf_counter()
-        request()
-        times.append((time.perf_counter() - start) * 1000)
+        with DatabaseClock(engine) as clock:
+            start = time.perf_counter()
+            request()
+            times.append((time.perf_counter() - start) * 1000)
+        db_times.append(clock.total * 1000)
+        queries = clock.count
         if times[0] > 1000 and len(times) >= 3:
             break
     p95 = statistics.quantiles(times, n=20)[18] if len(times) >= 20 else None
-    return Figure(statistics.median(times), p95, len(statements), len(response.get_data()) / 1024)
+    return Figure(statistics.median(times), p95, statistics.median(db_times), queries,
+                  len(response.get_data()) / 1024)
+
+
+BIG_TABLES = ("images", "generations", "history_entries")
+
+
+def plans(app: Flask, request: Callable[[], object]) -> tuple[float, list[str]]:
+    """EXPLAIN ANALYZE of every SELECT one request runs: the slowest one's execution time (ms, in the
+    server, without the round trip or the machine's other load on the client side) and any sequential
+    scan of a big table."""
+    captured: list[tuple[str, object]] = []
+
+    def grab(_conn, _cursor, statement, parameters, *_args) -> None:
+        captured.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", grab)
+    request()
+    event.remove(engine, "before_cursor_execute", grab)
+    slowest, scans = 0.0, []
+    with app.app_context(), engine.connect() as connection:
+        cursor = connection.connection.driver_connection.cursor()
+        for statement, parameters in captured:
+            if statement.lstrip().upper().startswith("SELECT"):
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+                plan = cursor.fetchone()[0][0]
+                slowest = max(slowest, plan["Execution Time"])
+                scans += [table for table in BIG_TABLES if _seq_scan(plan["Plan"], table)]
+    return slowest, sorted(set(scans))
+
+
+def _seq_scan(node: dict, table: str) -> bool:
+    if node.get("Node Type") == "Seq Scan" and node.get("Relation Name") == table:
+        return True
+    return any(_seq_scan(child, table) for child in node.get("Plans", []))
 
 
 def requests_of(client, bearer: dict, designer: Designer) -> dict[str, Callable[[], object]]:
@@ -181,7 +237,8 @@ def requests_of(client, bearer: dict, designer: Designer) -> dict[str, Callable[
 
 def cell(figure: Figure) -> str:
     p95 = f"{figure.p95_ms:.1f}" if figure.p95_ms is not None else "–"
-    return f"{figure.p50_ms:.1f} / {p95} ms ({figure.queries} q, {figure.kilobytes:.0f} KB)"
+    return (f"{figure.p50_ms:.0f} / {p95} ms (db {figure.db_p50_ms:.1f} ms, {figure.queries} q, "
+            f"{figure.kilobytes:.0f} KB)")
 
 
 def main() -> None:
@@ -194,19 +251,30 @@ def main() -> None:
     designers = [seed(app, size) for size in args.sizes]
     print(f"seeded {sum(args.sizes):,} entries in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     results: dict[str, dict[int, Figure]] = {}
+    explained: dict[str, dict[int, tuple[float, list[str]]]] = {}
     for designer in designers:
         client, bearer = signed_in(app, designer)
         for name, request in requests_of(client, bearer, designer).items():
             results.setdefault(name, {})[designer.size] = measure(app, request, args.repeat)
+            explained.setdefault(name, {})[designer.size] = plans(app, request)
             print(name, designer.size, cell(results[name][designer.size]), file=sys.stderr)
     print(f"{machine()}; PostgreSQL on the same machine; Flask test client; {args.repeat} requests per cell")
     print()
-    print("| p50 / p95 (queries, answer size) | " + " | ".join(f"{size:,}" for size in args.sizes) + " | max/min p95 |")
+    print("| p50 / p95 (database time p50, queries, answer size) | " + " | ".join(f"{size:,}" for size in args.sizes) + " | max/min p95 (db p50) |")
     print("| --- |" + " --- |" * (len(args.sizes) + 1))
     for name, by_size in results.items():
         p95s = [figure.p95_ms or figure.p50_ms for figure in by_size.values()]
+        db_times = [figure.db_p50_ms for figure in by_size.values()]
         print(f"| {name} | " + " | ".join(cell(by_size[size]) for size in args.sizes)
-              + f" | {max(p95s) / min(p95s):.1f}x |")
+              + f" | {max(p95s) / min(p95s):.1f}x (db {max(db_times) / min(db_times):.1f}x) |")
+    print()
+    print("| slowest query, EXPLAIN ANALYZE execution time (sequential scans of big tables) | "
+          + " | ".join(f"{size:,}" for size in args.sizes) + " |")
+    print("| --- |" + " --- |" * len(args.sizes))
+    for name, by_size in explained.items():
+        print(f"| {name} | " + " | ".join(
+            f"{by_size[size][0]:.2f} ms" + (f" (seq scan: {', '.join(by_size[size][1])})" if by_size[size][1] else "")
+            for size in args.sizes) + " |")
 
 
 if __name__ == "__main__":
