@@ -247,17 +247,27 @@
       .catch(function () { window.location.href = link.href; });
   }
 
-  document.addEventListener("click", function (event) {
-    var link = event.target.closest("a[data-prepare]");
+  /* The link matching `selector` of a plain click (not a new tab, not a link already at work), which
+     this script takes over: marked busy until its work is done. Null for any other click. */
+  function takeOver(event, selector) {
+    var link = event.target.closest(selector);
     if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey) {
-      return;
+      return null;
     }
     event.preventDefault();
     if (link.getAttribute("aria-busy") === "true") {
+      return null;
+    }
+    link.setAttribute("aria-busy", "true");
+    return link;
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = takeOver(event, "a[data-prepare]");
+    if (!link) {
       return;
     }
     var label = link.textContent;
-    link.setAttribute("aria-busy", "true");
     link.textContent = link.getAttribute("data-preparing");
     prepare(link, label);
   });
@@ -265,15 +275,10 @@
   /* "Load more" under a paged list: the next page is fetched and its items appended to the list, and
      its own "load more" link (or none, on the last page) replaces this one. Any trouble: just open it. */
   document.addEventListener("click", function (event) {
-    var link = event.target.closest("a[data-load-more]");
-    if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey) {
+    var link = takeOver(event, "a[data-load-more]");
+    if (!link) {
       return;
     }
-    event.preventDefault();
-    if (link.getAttribute("aria-busy") === "true") {
-      return;
-    }
-    link.setAttribute("aria-busy", "true");
     var id = link.getAttribute("data-load-more");
     fetch(link.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (response) {

@@ -1,19 +1,25 @@
 """A large project built in bulk: one multi-row INSERT per table (no ORM objects, no files written), so
-hundreds or thousands of rows take a second. For tests of what a list costs as it grows
-(tests/test_query_counts.py, tests/test_explain.py). Every stored path names one shared file that
-need not exist: the lists link to files, they never read them."""
+hundreds or thousands of rows take a second. For tests of what a list costs as it grows and how it pages
+(tests/test_query_counts.py, tests/test_explain.py, tests/test_light_pages.py, tests/test_api_paging.py).
+Every stored path names one shared file that need not exist: the lists link to files, they never read
+them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import insert
 
 from mockup.extensions import db
 from mockup.models import (Character, Comment, Generation, HistoryEntry, Image, Membership, Project, User, new_id,
                            utcnow)
 
+from .api_support import PASSWORD, ApiClient, sign_up
+
 SHARED_FILE = "shared/picture.png"
+OWNER = "owner@example.com"
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,16 @@ class Built:
     project_id: str  # the big project: `rows` of characters, members, generations, history entries
     generation_id: str  # a generation of `rows` images, the project's oldest
     image_id: str  # an image with `rows` comments
+
+
+def owner_of_a_big_project(app: Flask, rows: int) -> tuple[ApiClient, FlaskClient, Built]:
+    """The installation's first account (so an admin), signed in through the API and through the pages,
+    owning what build() makes with `rows`."""
+    api = sign_up(app.test_client(), OWNER, "Owner")
+    pages = app.test_client()
+    assert pages.post("/auth/login", data={"email": OWNER, "password": PASSWORD}).status_code == 303
+    with app.app_context():
+        return api, pages, build(api.user["id"], rows)
 
 
 def _insert(model, rows: list[dict]) -> None:

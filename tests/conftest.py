@@ -2,6 +2,7 @@
 
 Each kind of helper has one home; add to it rather than writing a second one in a test file:
 - tests/factories.py: projects, characters and finished generations (ids), through the API or the pages;
+- tests/bulk.py: a large project (hundreds or thousands of rows of every list) in one INSERT per table;
 - tests/job_runner.py: running queued jobs by hand and swapping the engine a job uses (the only module
   here that imports the job runners);
 - tests/polling.py: waiting for another thread or process (never assert on how long something took:

@@ -166,8 +166,10 @@ def test_make_a_mockup_in_the_browser(server, page):
     page.wait_for_function("[...document.querySelectorAll('.history img')].every(img => img.complete && img.naturalWidth > 0)")
     shot(page, "07-history")
 
-    # The transparent PNG is made by a background job: the button shows progress, then downloads.
-    prepared = page.locator(".history-entry a[href*='/download/transparent']")
+    # The transparent PNG is made by a background job: the button shows progress, then downloads. It is
+    # on the image's page, which the history entry's picture opens (a history row stays light).
+    page.click(".history-entry .history-media")
+    prepared = page.locator(".downloads a[href*='/download/transparent']")
     with page.expect_download(timeout=60_000) as download_info:
         prepared.click()
         assert prepared.get_attribute("aria-busy") == "true" and prepared.inner_text() == "Cutting out…"

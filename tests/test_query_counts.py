@@ -15,12 +15,11 @@ from sqlalchemy import event
 from mockup.extensions import db
 from mockup.services.paging import DEFAULT_LIMIT
 
-from .api_support import PASSWORD, ApiClient, sign_up
-from .bulk import Built, build
+from .api_support import ApiClient
+from .bulk import Built, owner_of_a_big_project
 from .conftest import PG_URL, app_with_tables, base_config, drop_database, need, postgres_up, recreate_database
 
 SIZES = (5, 500)
-OWNER = "owner@example.com"
 
 
 @dataclass
@@ -35,12 +34,7 @@ class World:
 @contextmanager
 def world(config: dict, rows: int) -> Iterator[World]:
     with app_with_tables(config) as app:
-        api = sign_up(app.test_client(), OWNER, "Owner")  # the first account: an admin
-        pages = app.test_client()
-        assert pages.post("/auth/login", data={"email": OWNER, "password": PASSWORD}).status_code == 303
-        with app.app_context():
-            built = build(api.user["id"], rows)
-        yield World(app, api, pages, built, rows)
+        yield World(app, *owner_of_a_big_project(app, rows), rows)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

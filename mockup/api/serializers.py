@@ -136,7 +136,7 @@ def generation(row: Generation) -> Json:
         "id": row.id, "project_id": row.project_id, "mode": row.mode, "status": row.status,
         "error": _error(row), "prompt": row.prompt, "preserve_structure": row.preserve_structure,
         "transparent_background": row.transparent_background, "parent_image_id": row.parent_image_id,
-        "images": [image(item) for item in row.images],
+        "images": image_list(row.images),
         "created_at": timestamp(row.created_at), "started_at": timestamp(row.started_at),
         "finished_at": timestamp(row.finished_at), "queue_position": generations.queue_position(row),
         "estimated_cost_usd": row.estimated_cost_usd, "cost_usd": row.cost_usd,

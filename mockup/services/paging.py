@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Mapping, Sequence, TypeVar
 
-from sqlalchemy import Select, TypeDecorator, and_, bindparam, or_, tuple_
+from sqlalchemy import Select, TypeDecorator, tuple_
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
@@ -78,12 +78,15 @@ def from_args(args: Mapping[str, str], default: int = DEFAULT_LIMIT) -> PageRequ
 
 
 def paginate(query: Select, order: Sequence[ColumnElement], page: PageRequest) -> Page:
-    """One page of `query` in `order` (columns, or their .asc()/.desc(); the last must be unique, the id).
+    """One page of `query` in `order` (columns, or all their .asc() or all their .desc(); the last must be
+    unique, the id).
 
     Runs one query: the select with the keyset predicate, the order and limit + 1 (the extra row only
     says whether there is a next page). A query of one entity or column pages its scalars; a query of
     several pages its rows as tuples. Eager loading options on `query` apply as usual."""
     keys = [_key(expression) for expression in order]
+    if len({key.descending for key in keys}) != 1:
+        raise ValueError("a paged list orders every column the same way")  # one row-value comparison
     if page.cursor is not None:
         query = query.where(_after(keys, _decode(page.cursor, keys)))
     width = len(query.column_descriptions)
@@ -102,19 +105,10 @@ def _key(expression: ColumnElement) -> _Key:
 
 
 def _after(keys: list[_Key], values: list[Any]) -> ColumnElement:
-    """The rows that come after the sort key `values` in the order of `keys`. One direction for all keys
-    is a row-value comparison, which PostgreSQL uses as an index condition (the walk starts at the key);
-    mixed directions spell it out as (a > x) OR (a = x AND b > y) ..."""
-    if len({key.descending for key in keys}) == 1:
-        columns = tuple_(*(key.column for key in keys))
-        return columns < tuple(values) if keys[0].descending else columns > tuple(values)
-    bound = [bindparam(None, value, type_=key.column.type) for key, value in zip(keys, values)]
-    return or_(*(
-        and_(*(key.column == value for key, value in zip(keys[:position], bound)),
-             keys[position].column < bound[position] if keys[position].descending
-             else keys[position].column > bound[position])
-        for position in range(len(keys))
-    ))
+    """The rows that come after the sort key `values`: a row-value comparison, which PostgreSQL uses as
+    an index condition (the walk along the list's index starts at the key)."""
+    columns = tuple_(*(key.column for key in keys))
+    return columns < tuple(values) if keys[0].descending else columns > tuple(values)
 
 
 def _encode(values: Sequence[Any]) -> str:
