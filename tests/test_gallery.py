@@ -149,12 +149,12 @@ def test_the_page_filters_pages_and_links_to_the_next_page(app, world, ana):
     assert shown == list(reversed(world["mugs_images"][1:]))
     assert 'loading="lazy"' in page and 'width="200" height="200"' in page
     assert 'name="image_id"' in page and 'form="selection"' in page
-    more = re.search(r'id="gallery-more" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    more = re.search(r'href="([^"]+)" data-load-more="gallery"', page).group(1).replace("&amp;", "&")
     following = ana.get(more).get_data(as_text=True)
     assert re.findall(rf'data-image-id="({ID})"', following) == list(reversed(world["plush_images"]))
     assert "Plush" in following and "Secret" not in following
     filtered = ana.get(f"/gallery?project={world['plush']}&limit=1").get_data(as_text=True)
-    more = re.search(r'id="gallery-more" href="([^"]+)"', filtered).group(1).replace("&amp;", "&")
+    more = re.search(r'href="([^"]+)" data-load-more="gallery"', filtered).group(1).replace("&amp;", "&")
     assert f"project={world['plush']}" in more
     assert ana.get("/gallery?review=maybe").status_code == 422
     assert 'href="/gallery"' in ana.get("/projects").get_data(as_text=True)  # the nav link
