@@ -70,11 +70,16 @@ def make_app(folder: Path) -> Flask:
     })
     with app.app_context():
         db.create_all()
-        picture = png_bytes((1024, 1024))
-        storage.write_atomic(SHARED_PNG, picture)
-        storage.write_atomic(storage.thumbnail(SHARED_PNG), thumbnail_of(picture))
-        storage.write_atomic(SHARED_SOURCE, picture)
+        write_shared_files()
     return app
+
+
+def write_shared_files() -> None:
+    """The one product picture, candidate and thumbnail every copied row points at."""
+    picture = png_bytes((1024, 1024))
+    storage.write_atomic(SHARED_PNG, picture)
+    storage.write_atomic(storage.thumbnail(SHARED_PNG), thumbnail_of(picture))
+    storage.write_atomic(SHARED_SOURCE, picture)
 
 
 def thumbnail_of(data: bytes) -> bytes:
@@ -101,32 +106,37 @@ HISTORY_COLUMNS = ["id", "project_id", "image_id", "note", "created_at"]
 
 
 def seed(app: Flask, size: int) -> Designer:
-    """A designer with one project of `size` history entries (2 candidates each, the first saved)."""
+    """A designer with one project of `size` history entries."""
     with app.app_context():
         email = f"designer{size}@example.com"
         user = accounts.register(email, PASSWORD, f"Designer {size}", by_admin=True)
         project = projects.create_project(user.id, f"Line of {size}")
         character = characters.create_character(user.id, project.id, "Bunny", png_bytes((256, 256)))
-        generations, images, history = [], [], []
-        for number in range(size):
-            at = T0 + timedelta(seconds=number)
-            generation_id = new_id()
-            generations.append((generation_id, project.id, user.id, "generate-mockup", "ip-change", "local", "glossy",
-                                True, False, SHARED_SOURCE, character.id, 0, 0, 0.0, 0.0, 0, "succeeded", 1, 5,
-                                at, at, at, at))
-            pair = [new_id(), new_id()]
-            for index, image_id in enumerate(pair):
-                images.append((image_id, generation_id, index, 1024, 1024, "png", False, index == 0, SHARED_PNG,
-                               storage.thumbnail(SHARED_PNG), False, 0,
-                               ("none", "in_review", "approved", "changes_requested")[number % 4], at))
-            history.append((new_id(), project.id, pair[0], "", at))
-        copy_rows("generations", GENERATION_COLUMNS, generations)
-        copy_rows("images", IMAGE_COLUMNS, images)
-        copy_rows("history_entries", HISTORY_COLUMNS, history)
-        db.session.commit()
-        db.session.execute(db.text("ANALYZE"))
-        db.session.commit()
+        fill_project(user.id, project.id, character.id, size)
         return Designer(size, email, project.id, character.id)
+
+
+def fill_project(owner_id: str, project_id: str, character_id: str, size: int) -> None:
+    """Copy `size` history entries into the project (in an app context): each a succeeded ip-change
+    generation of the character with 2 candidates, the first saved, a second apart from T0."""
+    generations, images, history = [], [], []
+    for number in range(size):
+        at = T0 + timedelta(seconds=number)
+        generation_id, pair = new_id(), [new_id(), new_id()]
+        generations.append((generation_id, project_id, owner_id, "generate-mockup", "ip-change", "local", "glossy",
+                            True, False, SHARED_SOURCE, character_id, 0, 0, 0.0, 0.0, 0, "succeeded", 1, 5,
+                            at, at, at, at))
+        for index, image_id in enumerate(pair):
+            images.append((image_id, generation_id, index, 1024, 1024, "png", False, index == 0, SHARED_PNG,
+                           storage.thumbnail(SHARED_PNG), False, 0,
+                           ("none", "in_review", "approved", "changes_requested")[number % 4], at))
+        history.append((new_id(), project_id, pair[0], "", at))
+    copy_rows("generations", GENERATION_COLUMNS, generations)
+    copy_rows("images", IMAGE_COLUMNS, images)
+    copy_rows("history_entries", HISTORY_COLUMNS, history)
+    db.session.commit()
+    db.session.execute(db.text("ANALYZE"))
+    db.session.commit()
 
 
 def signed_in(app: Flask, designer: Designer):
