@@ -34,6 +34,10 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _optional_float(value: str | None) -> float | None:
+    return float(value) if value and value.strip() else None
+
+
 def _list(value: str) -> list[str]:
     """A comma-separated list, blanks dropped."""
     return [item.strip() for item in value.split(",") if item.strip()]
@@ -75,6 +79,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         # the engines answer at about 1024 px, so a smaller input is blown up into a blurred mockup.
         "MIN_SOURCE_SIDE_PX": int(env.get("MIN_SOURCE_SIDE_PX", "512")),
         "REGISTRATION": env.get("REGISTRATION", "invite").strip().lower(),
+        # Bytes each user may keep in DATA_DIR (services/storage_usage.py); unset or empty: no quota.
+        "STORAGE_QUOTA_GB": _optional_float(env.get("STORAGE_QUOTA_GB")),
         # The Celery time limit of one job; its lease is far shorter and renewed by the heartbeat while it
         # runs, so a dead worker's job is taken over within about a minute and a slow live one never is.
         "JOB_TIMEOUT_S": int(env.get("JOB_TIMEOUT_S", "900")),

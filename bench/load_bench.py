@@ -6,7 +6,8 @@ pointed at the fake Gemini server (tests/gemini_server.py) answering after a fix
 
 - users:   20 locust users for 5 minutes browsing, polling status fragments, uploading and generating
            (bench/locustfile.py): p50/p95/p99 by route, errors, and every submitted job checked afterwards
-           (succeeded, failed, lost, run more than once).
+           (succeeded, failed, lost, run more than once). With --big-project N the first user's project
+           holds N history entries besides (2N images, copied in bulk as bench/scale_bench.py does).
 - overlap: one generation of 2 candidates with Gemini at 5 s per call, end to end, against the 5 s floor.
 - drain:   100 jobs queued at once and drained by the 3 worker processes: none lost, none run twice, never
            more than 3 at a time, throughput.
@@ -47,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mockup.extensions import db  # noqa: E402
-from mockup.models import Generation, Image as ImageRow  # noqa: E402
+from mockup.models import Generation, Image as ImageRow, Project  # noqa: E402
 from mockup.services import accounts, characters, generations, projects  # noqa: E402
 from tests.conftest import png_bytes, recreate_database  # noqa: E402
 from tests.fixtures_stack import (  # noqa: E402
@@ -57,6 +58,7 @@ from tests.polling import wait_until  # noqa: E402
 from tests.prometheus_text import parse, value  # noqa: E402
 
 from intake_bench import photo_of_about_10_mb  # noqa: E402
+from scale_bench import fill_project, write_shared_files  # noqa: E402
 from timing import machine  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -184,9 +186,16 @@ def resident_memory_mb(stack: Stack) -> dict[str, float]:
     return totals
 
 
-def scenario_users(users: int, minutes: float, gemini_delay_s: float) -> str:
+def scenario_users(users: int, minutes: float, gemini_delay_s: float, big_project: int = 0) -> str:
     with running_stack(gemini_delay_s) as stack:
-        accounts_file = json.dumps(seed_accounts(stack.app, users))
+        seeded = seed_accounts(stack.app, users)
+        if big_project:
+            with stack.app.app_context():
+                write_shared_files()
+                owner = db.session.get(Project, seeded[0]["project_id"]).owner_id
+                fill_project(owner, seeded[0]["project_id"], seeded[0]["character_id"], big_project)
+                db.session.remove()
+        accounts_file = json.dumps(seeded)
         submitted_file = stack.folder / "submitted.txt"
         started_load = os.getloadavg()[0]
         memory_before = resident_memory_mb(stack)
@@ -208,7 +217,8 @@ def scenario_users(users: int, minutes: float, gemini_delay_s: float) -> str:
         duplicates = duplicate_deliveries(stack)
         routes = route_table(stack.folder / "load_stats.csv") + group_rows(stack.folder / "times.csv")
     lines = [
-        f"### {users} users for {minutes:g} minutes (Gemini answering after {gemini_delay_s:g} s per call)",
+        f"### {users} users for {minutes:g} minutes (Gemini answering after {gemini_delay_s:g} s per call"
+        + (f"; one user's project holds {big_project:,} history entries" if big_project else "") + ")",
         "",
         f"Load average {started_load:.1f} at the start, {load_at_end:.1f} at the end; the queue drained "
         f"{drained_after:.0f} s after the last user stopped. Resident memory before and after the load: "
@@ -421,10 +431,12 @@ def main() -> None:
                         help="seconds per Gemini call in the users scenario")
     parser.add_argument("--drain-jobs", type=int, default=100)
     parser.add_argument("--drain-gemini-delay", type=float, default=2.0)
+    parser.add_argument("--big-project", type=int, default=0,
+                        help="history entries copied into the first user's project (users scenario)")
     parser.add_argument("--out", default="/tmp/perf_load.md")
     args = parser.parse_args()
     scenarios = {
-        "users": lambda: scenario_users(args.users, args.minutes, args.user_gemini_delay),
+        "users": lambda: scenario_users(args.users, args.minutes, args.user_gemini_delay, args.big_project),
         "overlap": lambda: scenario_overlap(5),
         "drain": lambda: scenario_drain(args.drain_jobs, args.drain_gemini_delay),
         "intake": lambda: scenario_intake(5),

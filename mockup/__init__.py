@@ -81,8 +81,10 @@ def _start_embedded_runner() -> None:
 
 def register_extensions(app: Flask) -> None:
     from . import auth_session, callers, i18n, security
+    from .services import storage_usage
 
     db.init_app(app)
+    storage_usage.install(db.session)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     callers.init_app(app)
@@ -94,11 +96,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from . import api
-    from .views import (account, admin, auth, batches, characters, exports, generate, history, images, kept, metrics,
-                        projects, queue, system)
+    from .views import (account, admin, auth, batches, characters, exports, gallery, generate, history, images, kept,
+                        metrics, projects, queue, system)
 
-    for module in (auth, account, admin, projects, characters, generate, batches, images, history, exports, queue, kept,
-                   system, metrics, api):
+    for module in (auth, account, admin, projects, gallery, characters, generate, batches, images, history, exports,
+                   queue, kept, system, metrics, api):
         app.register_blueprint(module.bp)
 
 
@@ -124,10 +126,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import backup, users
+    from .cli import backup, storage, users
 
     app.cli.add_command(users)
     app.cli.add_command(backup)
+    app.cli.add_command(storage)
 
 
 def register_jobs(app: Flask) -> None:

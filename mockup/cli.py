@@ -1,4 +1,5 @@
-"""Command-line tools: `flask users create EMAIL`, `flask backup create|restore PATH`."""
+"""Command-line tools: `flask users create EMAIL`, `flask backup create|restore PATH`,
+`flask storage orphans [--delete]` and `flask storage recount`."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -8,10 +9,11 @@ import click
 from flask.cli import AppGroup
 
 from .errors import ServiceError
-from .services import accounts, backup as backups
+from .services import accounts, backup as backups, storage_usage
 
 users = AppGroup("users", help="Manage user accounts.")
 backup = AppGroup("backup", help="Save the database and DATA_DIR to one archive, or restore one.")
+storage = AppGroup("storage", help="What the stored files take, and the files no row refers to.")
 
 
 @contextmanager
@@ -60,3 +62,24 @@ def _run(operation: Callable[[str], dict], path: str, done: str) -> None:
     rows = sum(table["rows"] for table in manifest["tables"].values())
     summary = f"{rows} rows in {len(manifest['tables'])} tables and {len(manifest['files'])} files"
     click.echo(done.format(summary=summary, path=path, created_at=manifest["created_at"]))
+
+
+@storage.command("orphans")
+@click.option("--delete", is_flag=True, help="Remove the files listed (without it, only list them).")
+def storage_orphans(delete: bool) -> None:
+    """List the files under DATA_DIR that no row refers to (older than an hour, so no job's unfinished
+    work is among them), with their sizes; --delete removes them."""
+    found = storage_usage.remove_orphans() if delete else storage_usage.orphans()
+    for orphan in found:
+        click.echo(f"{orphan.bytes}\t{orphan.path}")
+    total = storage_usage.human(sum(orphan.bytes for orphan in found))
+    verb = "Removed" if delete else "Found"
+    hint = "" if delete or not found else " Run again with --delete to remove them."
+    click.echo(f"{verb} {len(found)} files no row refers to, {total}.{hint}")
+
+
+@storage.command("recount")
+def storage_recount() -> None:
+    """Measure every image's, generation's and character's files again (once after upgrading to the
+    release that counts them)."""
+    click.echo(f"Measured the files of every row again; {storage_usage.recount()} counts changed.")

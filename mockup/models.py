@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, false)
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from .extensions import db
@@ -27,6 +28,12 @@ CHARACTER_IMAGES_MAX = 5
 # Generations (shared/API.md, "Generations: sizes, candidates, checks").
 IMAGE_SIZES = ("1K", "2K")
 CANDIDATES_MIN, CANDIDATES_MAX, CANDIDATES_DEFAULT = 1, 4, 2
+
+
+def stored_bytes_column() -> Mapped[int]:
+    """The bytes of the files a row refers to, kept on the row as they are written
+    (services/storage_usage.py), so usage and the storage quota are sums, never walks of DATA_DIR."""
+    return mapped_column(BigInteger, default=0, server_default="0")
 
 
 def new_id() -> str:
@@ -157,6 +164,7 @@ class CharacterImage(db.Model):
     # replacement, and whether generations use it instead of the upload.
     cutout_path: Mapped[Optional[str]] = mapped_column(String(255))
     use_cutout: Mapped[bool] = mapped_column(Boolean, default=False)
+    stored_bytes: Mapped[int] = stored_bytes_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     character: Mapped[Character] = relationship(back_populates="images")
@@ -231,6 +239,7 @@ class Generation(JobState, db.Model):
         Index("ix_generations_owner_created", "owner_id", "created_at", "id"),  # your queue, your month's usage
         Index("ix_generations_created", "created_at", "id"),  # everyone's queue and usage (admins)
         Index("ix_generations_waiting", "status", "priority", "queued_at"),  # queue positions
+        Index("ix_generations_character", "character_id"),  # the gallery's character filter; deleting one
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -272,6 +281,7 @@ class Generation(JobState, db.Model):
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     # Known before it runs (engines/pricing.py); counts against the budget until cost_usd replaces it.
     estimated_cost_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    stored_bytes: Mapped[int] = stored_bytes_column()  # its inputs (and their thumbnail)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -320,6 +330,7 @@ class Image(db.Model):
     # The structure check (imaging/structure.py): None where it does not apply (sketch to real).
     structure_score: Mapped[Optional[float]] = mapped_column(Float)
     structure_warning: Mapped[bool] = mapped_column(Boolean, default=False)
+    stored_bytes: Mapped[int] = stored_bytes_column()  # the image, its thumbnail, 2K, cut-out, conversions
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The review (shared/API.md, "Review and comments"): its state, and who set it when.
     review_state: Mapped[str] = mapped_column(String(20), default="none", server_default="none")

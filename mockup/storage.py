@@ -89,6 +89,23 @@ def bytes_used() -> int:
     return _folder_bytes(root())
 
 
+def size(*rels: str | None) -> int:
+    """Bytes of the stored files named (missing ones and None count 0): what a row's files take."""
+    total = 0
+    for rel in rels:
+        if rel:
+            try:
+                total += resolve(rel).stat().st_size
+            except FileNotFoundError:
+                continue
+    return total
+
+
+def modified_at(rel: str) -> float:
+    """When a stored file was last written (seconds since the epoch)."""
+    return resolve(rel).stat().st_mtime
+
+
 def disk_usage() -> tuple[int, int]:
     """(free, total) bytes of the disk DATA_DIR is on; measured at its nearest existing folder, since
     nothing may have been stored yet."""

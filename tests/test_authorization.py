@@ -16,7 +16,7 @@ from .factories import create_character, create_project, finished_generation
 from .studio import location, upload
 
 HTML_BLUEPRINTS = {"auth", "account", "projects", "characters", "generate", "images", "history", "exports", "batches", "queue",
-                   "kept"}
+                   "kept", "gallery"}
 # Routes outside the HTML side, each covered by its own tests (admin: tests/test_admin.py, where every
 # admin route sends to the login page without a sign-in and answers 403 to a signed-in non-admin).
 ELSEWHERE = {"api", "system", "metrics", "static", "admin"}

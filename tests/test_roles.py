@@ -99,6 +99,9 @@ NOT_PROJECT_SCOPED = {
     ("auth.reset_password", "GET"), ("auth.reset_password", "POST"),
     # One's own kept upload (tests/test_workflow.py) and one's own queue.
     ("kept.thumbnail", "GET"), ("queue.status", "GET"),
+    # Across projects: only the images of projects one owns or is a member of, whatever the role (any role
+    # may view); a stranger's image in a selection is a 404 (tests/test_gallery.py).
+    ("gallery.index", "GET"), ("gallery.selection", "POST"),
 }
 ALLOWED = {
     "owner": {"view", "comment", "review", "edit", "owner"},

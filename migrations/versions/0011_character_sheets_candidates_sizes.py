@@ -6,7 +6,7 @@ row takes the character's id, which is unique in the new table, so the move is o
 SQLite and PostgreSQL alike.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 
 """
 from alembic import op

@@ -1,7 +1,7 @@
 """batches: one request for many generations, and each generation's batch and cell
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 
 """
 from alembic import op

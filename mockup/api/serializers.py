@@ -38,8 +38,9 @@ def invite(issued: users.Issued) -> Json:
 def month_usage(found: usage.MonthUsage) -> Json:
     return {
         "month": found.month.label, "total_cost_usd": found.total_cost_usd, "budget_usd": found.budget_usd,
+        "storage_bytes": found.storage_bytes, "storage_quota_bytes": found.quota_bytes,
         "items": [{"user": user(row.user), "project_id": row.project_id, "generations": row.generations,
-                   "images": row.images, "cost_usd": row.cost_usd} for row in found.rows],
+                   "images": row.images, "cost_usd": row.cost_usd, "bytes": row.bytes} for row in found.rows],
         "next_cursor": found.next_cursor,
     }
 

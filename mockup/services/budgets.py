@@ -1,5 +1,6 @@
 """Monthly budgets: a request whose estimated cost would take the user past their budget is refused
-before anything is stored or queued (402 BUDGET_EXCEEDED)."""
+before anything is stored or queued (402 BUDGET_EXCEEDED), as is one from a user whose files already
+fill their storage quota (409 CONFLICT, services/storage_usage.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,13 +8,15 @@ from datetime import datetime
 
 from ..engines import pricing
 from ..errors import BudgetExceeded
-from . import accounts, usage
+from . import accounts, storage_usage, usage
 
 # Float sums of prices are not exact; a request that fits to the cent fits.
 TOLERANCE_USD = 0.000_05
 
 
 def ensure_within_budget(user_id: str, estimated_cost_usd: float, now: datetime | None = None) -> None:
+    """Every new generation, edit and retry passes here before it stores or queues anything."""
+    storage_usage.ensure_within_quota(user_id)
     budget = accounts.get_user(user_id).monthly_budget_usd
     if budget is None or estimated_cost_usd <= 0:
         return

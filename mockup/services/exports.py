@@ -270,7 +270,7 @@ def _contents(file: ExportFile, fmt: str) -> Iterator[bytes]:
     """One image's bytes, read from disk as the stream reaches it: a PNG is the stored file with its
     text chunks inserted after the header (not re-encoded); a JPEG or WEBP the converted copy the
     downloads keep beside the source (made once, JPEG flattened on white)."""
-    rel = file.source if fmt == "png" else converted_path(file.source, fmt)
+    rel = file.source if fmt == "png" else converted_path(file.source, fmt, file.record["image_id"])
     with storage.resolve(rel).open("rb") as stored:
         if fmt == "png":
             head = stored.read(PNG_HEAD_BYTES)

@@ -70,15 +70,20 @@ def converted(image: ImageRow, source: str, fmt: str | None, suffix: str = "") -
     beside it; JPEG flattens transparency on white."""
     fmt = checked_format(fmt)
     ext, mimetype = DOWNLOAD_FORMATS[fmt]
-    return Download(converted_path(source, fmt), download_name(image, ext, suffix), mimetype)
+    return Download(converted_path(source, fmt, image.id), download_name(image, ext, suffix), mimetype)
 
 
-def converted_path(source: str, fmt: str) -> str:
-    """Where `source` in the checked format `fmt` is kept, made the first time it is asked for."""
+def converted_path(source: str, fmt: str, image_id: str) -> str:
+    """Where `source` (a file of image `image_id`) in the checked format `fmt` is kept, made the first
+    time it is asked for."""
     rel = source if fmt == "png" else storage.variant(source, fmt, DOWNLOAD_FORMATS[fmt][0])
     if not storage.exists(rel):
         with Image.open(storage.resolve(source)) as original:
             storage.write_atomic(rel, encode(original, fmt))
+        # Kept beside the image, so it counts as the image's.
+        db.session.execute(update(ImageRow).where(ImageRow.id == image_id)
+                           .values(stored_bytes=ImageRow.stored_bytes + storage.size(rel)))
+        db.session.commit()
     return rel
 
 

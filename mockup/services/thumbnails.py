@@ -6,6 +6,7 @@ from __future__ import annotations
 from PIL import Image
 
 from .. import storage
+from ..extensions import db
 from ..imaging.formats import thumbnail
 from ..models import Generation
 from .generations import get_generation
@@ -30,4 +31,6 @@ def _of_source(generation: Generation) -> str:
     if not storage.exists(rel):
         with Image.open(storage.resolve(generation.source_path)) as source:
             storage.write_atomic(rel, thumbnail(source))
+        generation.stored_bytes += storage.size(rel)
+        db.session.commit()
     return rel

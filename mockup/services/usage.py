@@ -1,5 +1,5 @@
 """What the month cost: generations, images and cost per user and project (GET /api/usage, the admins'
-usage page), and what a user has spent against their budget. Months are calendar months in UTC; a
+usage page), with the bytes each keeps now, and what a user has spent against their budget. Months are calendar months in UTC; a
 failed generation's cost counts (the calls that were answered before it failed are billed)."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import case, func, select
 from ..errors import N_, Invalid
 from ..extensions import db
 from ..models import FINISHED_STATUSES, Generation, Image, Project, User, utcnow
-from . import accounts
+from . import accounts, storage_usage
 from .paging import PageRequest, paginate
 
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
@@ -33,6 +33,7 @@ class UsageRow:
     generations: int
     images: int
     cost_usd: float
+    bytes: int  # what the user's files in the project take now (not only this month's)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class MonthUsage:
     rows: list[UsageRow]
     total_cost_usd: float
     budget_usd: float | None  # the viewer's own budget
+    storage_bytes: int  # what the viewer's own files take, in every project
+    quota_bytes: int | None  # STORAGE_QUOTA_GB in bytes; None without a quota
     next_cursor: str | None = None  # the next page of rows (services/paging.py)
 
 
@@ -91,13 +94,15 @@ def month_usage(viewer_id: str, month: str | None = None, now: datetime | None =
     viewer = accounts.get_user(viewer_id)
     period = month_of(month, now)
     found = paginate(_usage_rows(viewer, period), (func.lower(User.name), User.id, Generation.project_id), page)
-    rows = [UsageRow(user, project, name, count, int(image_count), round(float(cost), 4))
+    stored = storage_usage.bytes_by_project({row[0].id for row in found.items})
+    rows = [UsageRow(user, project, name, count, int(image_count), round(float(cost), 4),
+                     stored.get((user.id, project), 0))
             for user, project, name, count, image_count, cost in found.items]
     total = select(func.coalesce(func.sum(Generation.cost_usd), 0.0)).where(*_in_month(period))
     if not viewer.is_admin:
         total = total.where(Generation.owner_id == viewer.id)
     return MonthUsage(period, rows, round(float(db.session.scalar(total)), 4), viewer.monthly_budget_usd,
-                      found.next_cursor)
+                      storage_usage.used_bytes(viewer.id), storage_usage.quota_bytes(), found.next_cursor)
 
 
 def spent(user_id: str, now: datetime | None = None) -> float:

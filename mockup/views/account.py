@@ -1,4 +1,4 @@
-"""The account page under /account: language, password, deleting the account."""
+"""The account page under /account: language, password, what your files take, deleting the account."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..auth_session import sign_in, sign_out
 from ..forms import DeleteAccountForm, LanguageForm, PasswordForm
-from ..services import accounts
+from ..services import accounts, storage_usage
 from .common import owner_id, run_form
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -21,7 +21,8 @@ def _account_page(**failed):
         "delete_form": DeleteAccountForm(formdata=None),
     }
     forms.update(failed)
-    return render_template("account/index.html", **forms), max(form.status for form in forms.values())
+    storage = storage_usage.storage_of(owner_id())
+    return render_template("account/index.html", storage=storage, **forms), max(form.status for form in forms.values())
 
 
 @bp.get("")

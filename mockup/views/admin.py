@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..extensions import login_manager
 from ..forms import AccountFlagsForm, BudgetForm, ButtonForm, CreateUserForm, InviteForm
-from ..services import accounts, paging, usage, users
+from ..services import accounts, paging, storage_usage, usage, users
 from .common import owner_id, perform, run_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -83,4 +83,4 @@ def reset_link(user_id: str):
 @bp.get("/usage")
 def month_usage():
     found = usage.month_usage(owner_id(), request.args.get("month"), page=paging.from_args(request.args))
-    return render_template("admin/usage.html", usage=found)
+    return render_template("admin/usage.html", usage=found, storage=storage_usage.storage_of(owner_id()))
