@@ -4,6 +4,7 @@ quota refuses new generations before anything is stored, and `flask storage orph
 the files no row refers to, never one a row refers to."""
 from __future__ import annotations
 
+import io
 import os
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from sqlalchemy import select, update
 
 from mockup import storage
 from mockup.extensions import db
-from mockup.models import Character, Generation, Image, StagedUpload
+from mockup.models import Character, CharacterImage, Generation, Image, StagedUpload
 from mockup.services import staging, storage_usage
 
 from .api_support import assert_error, sign_up
@@ -53,8 +54,8 @@ def test_each_row_keeps_the_bytes_of_its_files(app, alice, made):
         assert image.stored_bytes == storage.size(image.path, image.thumbnail_path) > 0
         generation = db.session.get(Generation, made["generation"])
         assert generation.stored_bytes == storage.size(generation.source_path, generation.character_path) > 0
-        character = db.session.get(Character, made["character"])
-        assert character.stored_bytes == storage.size(character.image_path, character.thumbnail_path) > 0
+        picture = db.session.get(Character, made["character"]).first_image
+        assert picture.stored_bytes == storage.size(picture.image_path, picture.thumbnail_path) > 0
         assert storage_usage.used_bytes(alice.user["id"]) == on_disk(app)
 
 
@@ -176,10 +177,29 @@ def test_orphans_are_listed_then_removed_and_referred_files_never(app, alice, ma
 def test_recount_measures_rows_again(app, alice, made, runner):
     used = alice.get("/api/usage").get_json()["storage_bytes"]
     with app.app_context():
-        for model in (Image, Generation, Character):
+        for model in (Image, Generation, CharacterImage):
             db.session.execute(update(model).values(stored_bytes=0))
         db.session.commit()
     assert alice.get("/api/usage").get_json()["storage_bytes"] == 0
     result = runner.invoke(args=["storage", "recount"])
     assert "4 counts changed" in result.output, result.output
     assert alice.get("/api/usage").get_json()["storage_bytes"] == used
+
+
+def test_every_view_a_generation_copied_is_referred_to_and_counted(app, alice):
+    """A character sheet of two views: the generation's copies of both are its files, so the orphan
+    command leaves them and its stored bytes count them."""
+    project_id = create_project(alice)
+    character_id = create_character(alice, project_id)
+    added = alice.post(f"/api/characters/{character_id}/images", data={
+        "image": (io.BytesIO(png_bytes((200, 200), (20, 90, 200))), "side.png"), "view": "side"},
+        content_type="multipart/form-data")
+    assert added.status_code == 201
+    generation_id, _ = finished_generation(app, alice, project_id, character_id)
+    with app.app_context():
+        generation = db.session.get(Generation, generation_id)
+        copies = [view["path"] for view in generation.character_views]
+        assert len(copies) == 2 and all(storage.exists(rel) for rel in copies)
+        assert generation.stored_bytes >= storage.size(*copies)
+        later = storage_usage.utcnow() + 2 * storage_usage.ORPHAN_MIN_AGE
+        assert [orphan.path for orphan in storage_usage.orphans(later)] == []
