@@ -4,7 +4,10 @@ pager; a stranger's images never appear; a selection resolves only to images one
 otherwise); and a page runs the same number of queries at 5 images as at 500."""
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
@@ -12,12 +15,13 @@ from typing import Iterator
 import pytest
 from sqlalchemy import event
 
+from mockup import storage
 from mockup.errors import Invalid, NotFound
 from mockup.extensions import db
 from mockup.models import Generation, Image, Membership, Project
 from mockup.services import accounts, gallery, paging
 
-from .conftest import base_config
+from .conftest import base_config, png_bytes
 from .factories import create_character, create_project, finished_generation
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
@@ -208,3 +212,21 @@ def test_a_page_runs_the_same_queries_at_5_and_500_images(app, world, ana):
     assert len(re.findall(rf'data-image-id="({ID})"', page)) == paging.DEFAULT_LIMIT
     empty = ana.get("/gallery?to=2000-01-01").get_data(as_text=True)
     assert (len(page.encode()) - len(empty.encode())) / paging.DEFAULT_LIMIT < 1024  # light: under 1 KB an image
+
+
+def test_the_selection_page_exports_the_ticked_images_as_one_zip(app, world, ana):
+    """The selection page's Export form names every ticked image; sending it gives one zip across the
+    two projects, its manifest naming exactly those images."""
+    mine = [world["mugs_images"][0], world["plush_images"][1]]
+    with app.app_context():
+        storage.write_atomic("generations/shared.png", png_bytes((64, 64)))
+    page = ana.post("/gallery/selection", data={"image_id": mine}).get_data(as_text=True)
+    form = page[page.index('id="export-selection"'):]
+    form = form[:form.index("</form>")]
+    assert set(re.findall(rf'name="image_id" value="({ID})"', form)) == set(mine)
+    answer = ana.post("/exports/selection", data={"image_id": re.findall(rf'name="image_id" value="({ID})"', form),
+                                                  "format": "png", "size": "1k"})
+    assert answer.status_code == 200 and answer.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(answer.get_data())) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert sorted(entry["image_id"] for entry in manifest["files"]) == sorted(mine)
