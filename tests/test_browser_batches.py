@@ -1,7 +1,10 @@
 """A 2 x 2 batch in a real browser (the server and Chromium of tests/test_browser.py): two product
 photos chosen in one file input, two characters ticked by their thumbnails; the contact sheet fills in
-without a reload, cell by cell, until every one shows its candidates."""
+without a reload, cell by cell, until every one shows its candidates, and the batch downloads as one zip."""
 from __future__ import annotations
+
+import json
+import zipfile
 
 import pytest
 
@@ -49,6 +52,14 @@ def test_a_two_by_two_batch_fills_its_contact_sheet(server, page):  # noqa: F811
     assert page.locator(".contact-candidate img").count() == 8
     assert page.locator(".contact-sheet thead >> text=Bunny").count() == 1
     shot(page, "batch-03-done")
+
+    with page.expect_download() as downloaded:  # the Export control offers this batch first
+        page.click(".export-form >> text=Download zip")
+    with zipfile.ZipFile(downloaded.value.path()) as archive:
+        names = archive.namelist()
+        manifest = json.loads(archive.read("manifest.json"))
+    assert sorted(name for name in names if name.startswith("manifest.")) == ["manifest.csv", "manifest.json"]
+    assert len(names) == 10 and len(manifest["files"]) == 8
 
     page.locator(".contact-cell").first.locator("button >> text=Select").first.click()
     page.wait_for_url("**/batches/*")

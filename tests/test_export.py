@@ -23,7 +23,7 @@ from mockup.services import exports
 from .api_support import assert_error, sign_up
 from .conftest import png_bytes, snapshot
 from .factories import create_character, create_project, finished_generation
-from .job_runner import run_image_job, use_upscale
+from .job_runner import run_image_job, run_queued_jobs, use_upscale
 
 COLUMNS = ["file", "image_id", "generation_id", "batch_id", "mode", "characters", "prompt", "review_state",
            "created_at", "cost_usd"]
@@ -199,13 +199,30 @@ def test_bad_choices_are_refused_and_write_nothing(app, alice, line, query, fiel
         assert db.session.scalar(select(ImageJob)) is None  # no upscale was started either
 
 
-def test_a_batch_scope_and_an_empty_scope_say_why(app, alice, line):
+def test_an_unknown_batch_and_an_empty_scope_say_why(app, alice, line):
     before = snapshot(app)
-    body = assert_error(_export(alice, line["project_id"], scope="batch:" + "a" * 32), 422, "VALIDATION", "scope")
-    assert "batch" in body["message"]
+    assert_error(_export(alice, line["project_id"], scope="batch:" + "a" * 32), 404, "NOT_FOUND")
     body = assert_error(_export(alice, line["project_id"], scope="approved"), 422, "VALIDATION", "scope")
     assert body["message"] == "There is nothing to export: no image of this project is approved yet."
     assert snapshot(app) == before
+
+
+def test_a_batch_exports_every_cell_in_contact_sheet_order_named_by_product(app, alice, bob, line):
+    character_id = create_character(alice, line["project_id"], "Fox")
+    made = alice.post("/api/batches", data={
+        "project_id": line["project_id"], "mode": "ip-change", "character_id": [character_id],
+        "source_image": [(io.BytesIO(png_bytes((640, 480), colour)), f"p{number}.png")
+                         for number, colour in enumerate(((200, 40, 40), (40, 40, 200)))]},
+        content_type="multipart/form-data")
+    assert made.status_code == 202, made.get_json()
+    batch_id = made.get_json()["batch"]["id"]
+    run_queued_jobs(app)
+    archive = _zip(_export(alice, line["project_id"], scope=f"batch:{batch_id}"))
+    rows, manifest = _manifests(archive)
+    assert manifest["scope"] == f"batch:{batch_id}" and {row["batch_id"] for row in rows} == {batch_id}
+    assert [row["file"].split("_")[1] for row in rows] == ["ip-change-1"] * 2 + ["ip-change-2"] * 2
+    assert sorted(_images(archive)) == sorted(row["file"] for row in rows)
+    assert_error(_export(bob, line["project_id"], scope=f"batch:{batch_id}"), 404, "NOT_FOUND")
 
 
 def test_export_images_takes_an_explicit_selection_across_projects(app, alice, bob, line):

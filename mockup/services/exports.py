@@ -21,11 +21,11 @@ from sqlalchemy import select
 from zipstream import ZIP_STORED, ZipStream
 
 from .. import storage
-from ..errors import N_, Invalid, Unavailable
+from ..errors import N_, Invalid, NotFound, Unavailable
 from ..extensions import db
 from ..imaging.formats import PNG_HEAD_BYTES, is_png_head, png_text_chunks
 from ..jobs import PRIORITY_BATCH
-from ..models import JOB_UPSCALE, Character, Generation, HistoryEntry, Image as ImageRow, Project, utcnow
+from ..models import JOB_UPSCALE, Batch, Character, Generation, HistoryEntry, Image as ImageRow, Project, utcnow
 from . import access, image_jobs
 from .images import DOWNLOAD_FORMATS, checked_format, converted_path, get_image, slug
 from .image_jobs import PENDING_RETRY_AFTER_S
@@ -134,10 +134,14 @@ def scope_images(project: Project, scope: str) -> list[ImageRow]:
 
 
 def batch_images(project: Project, batch_id: str) -> list[ImageRow]:
-    """The images of one batch of the project: batches (their table and generations.batch_id) come with
-    the batch production work, and this is where that scope is answered once they exist."""
-    raise Invalid(N_("Exporting a batch is not available in this version yet: choose history, selected or approved."),
-                  fields={"scope": N_("Unknown scope.")})
+    """Every image of one batch of the project, in its contact sheet's order (source, character,
+    candidate); a batch of another project is not found."""
+    if db.session.scalar(select(Batch.id).where(Batch.id == batch_id, Batch.project_id == project.id)) is None:
+        raise NotFound(N_("This batch does not exist."))
+    return list(db.session.scalars(
+        select(ImageRow).join(Generation, ImageRow.generation_id == Generation.id)
+        .where(Generation.batch_id == batch_id)
+        .order_by(Generation.source_index, Generation.character_index, ImageRow.index)))
 
 
 def _export(user_id: str, images: list[ImageRow], project: Project | None, role: str | None, scope: str,
@@ -190,8 +194,13 @@ def _character_names(generations: list[Generation]) -> dict[str | None, list[str
 
 
 def product_label(generation: Generation) -> str:
-    """What a file name calls the product: the generation's label (its mode, or `edit`)."""
-    return "edit" if generation.is_edit else generation.mode
+    """What a file name calls the product: the generation's label (its mode, or `edit`), numbered by
+    the batch's source image for a batch's cells, so each product's files sort together."""
+    if generation.is_edit:
+        return "edit"
+    if generation.batch_id is not None and generation.source_index is not None:
+        return f"{generation.mode}-{generation.source_index + 1}"
+    return generation.mode
 
 
 def file_stem(image: ImageRow, characters: list[str]) -> str:
@@ -220,8 +229,7 @@ def _record(image: ImageRow, name: str, characters: list[str]) -> dict[str, Any]
     generation = image.generation
     return {
         "file": name, "image_id": image.id, "generation_id": generation.id,
-        # generations.batch_id arrives with batches; until then no generation belongs to one.
-        "batch_id": getattr(generation, "batch_id", None),
+        "batch_id": generation.batch_id,
         "mode": generation.mode, "characters": characters, "prompt": generation.prompt,
         "review_state": image.review_state, "created_at": iso_utc(image.created_at),
         "cost_usd": round(generation.cost_usd / max(len(generation.images), 1), 6),
