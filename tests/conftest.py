@@ -92,6 +92,16 @@ def app_config(tmp_path, request):
     return {**base_config(tmp_path), "RATELIMIT_ENABLED": request.node.get_closest_marker("rate_limited") is not None}
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def config_on_each_database(request, tmp_path) -> dict:
+    """base_config on SQLite, then the same on a fresh PostgreSQL database: for behaviour that depends
+    on the database (locks, window queries, plans, transactions)."""
+    config = base_config(tmp_path)
+    if request.param == "postgresql":
+        config["SQLALCHEMY_DATABASE_URI"] = request.getfixturevalue("postgres_url")
+    return config
+
+
 @pytest.fixture
 def app(app_config):
     with app_with_tables(app_config) as app:

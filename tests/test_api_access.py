@@ -34,7 +34,7 @@ def test_the_document_lists_the_public_routes_only_as_public():
 @pytest.mark.parametrize("method,path,operation", PROTECTED, ids=[op for _, _, op in PROTECTED])
 def test_protected_route_without_token_is_401(client, method, path, operation):
     names = ("project_id", "character_id", "character_image_id", "generation_id", "image_id", "entry_id",
-             "comment_id", "user_id")
+             "comment_id", "user_id", "batch_id")
     url = path.format(**{name: MISSING_ID for name in names})
     response = ApiClient(client).request(method, url)
     assert_error(response, 401, "UNAUTHORIZED")
@@ -48,7 +48,10 @@ def alices_world(app, alice) -> dict[str, str]:
     entry = alice.post(f"/api/history/{image_id}/save").get_json()["history"]
     comment = alice.post(f"/api/images/{image_id}/comments", json={"body": "Alice's"}).get_json()["comment"]
     [character] = alice.get(f"/api/projects/{project_id}/characters").get_json()["items"]
-    return {"project_id": project_id, "character_id": character_id, "character_image_id": character["images"][0]["id"],
+    batch = alice.post("/api/batches", data={"project_id": project_id, "mode": "sketch-to-real",
+                                             "source_image": [(io.BytesIO(png_bytes((60, 60))), "s.png")]},
+                       content_type="multipart/form-data").get_json()["batch"]
+    return {"batch_id": batch["id"], "project_id": project_id, "character_id": character_id, "character_image_id": character["images"][0]["id"],
             "generation_id": generation_id,
             "image_id": image_id, "entry_id": entry["id"], "comment_id": comment["id"], "user_id": alice.user["id"]}
 

@@ -18,19 +18,17 @@ from mockup.jobs.registry import JOB_TYPES, TABLES
 from mockup.models import Generation, Image, ImageJob, utcnow
 from mockup.services import accounts, estimates, generations, projects
 
-from .conftest import app_with_tables, base_config, png_bytes
+from .conftest import app_with_tables, png_bytes
 from .polling import wait_until
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def queue_app(request, tmp_path):
+@pytest.fixture
+def queue_app(config_on_each_database):
     """The test app on SQLite, and the same on PostgreSQL (where the advisory lock and the window query
     must work too)."""
-    config = base_config(tmp_path)
-    if request.param == "postgresql":
-        config["SQLALCHEMY_DATABASE_URI"] = request.getfixturevalue("postgres_url")
+    config = config_on_each_database
     with app_with_tables(config) as app, app.app_context():
         yield app
 

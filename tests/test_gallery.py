@@ -21,19 +21,16 @@ from mockup.extensions import db
 from mockup.models import Generation, Image, Membership, Project
 from mockup.services import accounts, gallery, paging
 
-from .conftest import base_config, png_bytes
+from .conftest import png_bytes
 from .factories import create_character, create_project, finished_generation
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 ID = r"[0-9a-f]{32}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app_config(tmp_path, request):
-    config = base_config(tmp_path)
-    if request.param == "postgresql":
-        config["SQLALCHEMY_DATABASE_URI"] = request.getfixturevalue("postgres_url")
-    return config
+@pytest.fixture
+def app_config(config_on_each_database):
+    return config_on_each_database
 
 
 PASSWORD = "correct horse"

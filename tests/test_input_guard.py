@@ -11,7 +11,7 @@ from mockup.extensions import db
 from mockup.models import Project, User
 
 from .api_support import assert_error, sign_up
-from .conftest import app_with_tables, base_config
+from .conftest import app_with_tables
 
 NUL_NAME = '{"name": "a\\u0000b"}'
 SURROGATE_NAME = '{"name": "\\ud800"}'
@@ -19,12 +19,10 @@ TOO_DEEP = "[" * 33 + "]" * 33
 RECURSION = "[" * 100_000
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_db_app(request, tmp_path):
+@pytest.fixture
+def any_db_app(config_on_each_database):
     """The app on SQLite, then on PostgreSQL."""
-    config = base_config(tmp_path)
-    if request.param == "postgresql":
-        config["SQLALCHEMY_DATABASE_URI"] = request.getfixturevalue("postgres_url")
+    config = config_on_each_database
     with app_with_tables(config) as app:
         yield app
 

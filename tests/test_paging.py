@@ -14,16 +14,14 @@ from mockup.extensions import db
 from mockup.models import Project, User
 from mockup.services.paging import Page, PageRequest, page_request, paginate
 
-from .conftest import app_with_tables, base_config
+from .conftest import app_with_tables
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def paged_app(request, tmp_path):
-    config = base_config(tmp_path)
-    if request.param == "postgresql":
-        config["SQLALCHEMY_DATABASE_URI"] = request.getfixturevalue("postgres_url")
+@pytest.fixture
+def paged_app(config_on_each_database):
+    config = config_on_each_database
     with app_with_tables(config) as app, app.app_context():
         owner = User(email="o@example.com", name="Owner", password_hash="x")
         db.session.add(owner)

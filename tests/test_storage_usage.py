@@ -18,19 +18,16 @@ from mockup.models import Character, CharacterImage, Generation, Image, StagedUp
 from mockup.services import staging, storage_usage
 
 from .api_support import assert_error, sign_up
-from .conftest import base_config, files_under, png_bytes, snapshot
+from .conftest import files_under, png_bytes, snapshot
 from .factories import create_character, create_project, finished_generation
 from .studio import upload
 
 DAY = 24 * 3600
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app_config(tmp_path, request):
-    config = base_config(tmp_path)
-    if request.param == "postgresql":
-        config["SQLALCHEMY_DATABASE_URI"] = request.getfixturevalue("postgres_url")
-    return config
+@pytest.fixture
+def app_config(config_on_each_database):
+    return config_on_each_database
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from PIL import Image
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from .. import jobs, storage

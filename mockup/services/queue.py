@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import select
 
 from .. import jobs
-from ..extensions import db
 from ..models import Character, Generation, Project, User, utcnow
 from .accounts import get_user
 from .generations import count_by_status
