@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mockup import create_app
 from mockup.extensions import db
-from mockup.models import Comment, HistoryEntry, StagedUpload, User
+from mockup.models import CharacterImage, Comment, HistoryEntry, StagedUpload, User
 
 from .conftest import png_bytes, snapshot
 from .factories import create_character, create_project, finished_generation
@@ -88,7 +88,8 @@ def victim(app, client, auth):
         staged_id = db.session.scalar(select(StagedUpload.id))
         comment_id = db.session.scalar(select(Comment.id))
         user_id = db.session.scalar(select(User.id))
-    return {
+        character_image_id = db.session.scalar(select(CharacterImage.id))
+    return {"character_image_id": character_image_id, "index": 0,
         "project_id": project_id, "character_id": character_id, "generation_id": generation_id,
         "image_id": image_id, "entry_id": entry_id, "kind": "source", "variant": "2k", "version": "original",
         "other_image_id": other_image_id, "staged_id": staged_id, "code": "0" * 43,

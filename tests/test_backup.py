@@ -29,7 +29,7 @@ from sqlalchemy import event, select
 from mockup import create_app
 from mockup.extensions import db
 from mockup.models import Generation, User
-from mockup.services import accounts, edits, history, image_jobs, images, members, review, staging, tokens, users
+from mockup.services import accounts, batches, edits, history, image_jobs, images, members, review, staging, tokens, users
 
 from .conftest import AuthActions, base_config, drop_database, files_under, png_bytes, recreate_database
 from .fixtures_stack import ROOT
@@ -77,7 +77,7 @@ def fill(app: Flask) -> None:
     """A user's work touching every table: a sign-in of each kind, a project with a character, a
     finished generation, an edit of one of its images (which closes the generations-images cycle), the
     edit's results, a history entry, a queued upscale, a colleague who reviews and comments, a deleted
-    image's tombstone, an upload kept for a form and (the user is the installation's admin) an
+    image's tombstone, an upload kept for a form, a batch and (the user is the installation's admin) an
     invitation and a password-reset link."""
     client = app.test_client()
     AuthActions(client).register()
@@ -97,6 +97,8 @@ def fill(app: Flask) -> None:
         review.add_comment(colleague, image_id, "The ear", {"x": 1, "y": 2, "width": 3, "height": 4})
         images.delete_image(owner, other_id)
         staging.keep(owner, png_bytes((90, 90)), "kept.png")
+        batches.create_batch(owner, project_id, mode="sketch-to-real", sources=[png_bytes((90, 90))], character_ids=[],
+                             options=batches.Options(prompt="a batch of one"))
         users.invite(owner, "colleague@example.com")
         users.issue_password_reset(owner, owner)
         db.session.remove()
