@@ -14,7 +14,7 @@ def _two_candidates_in_the_history(page, server: str) -> None:
     page.click(".subnav >> text=New mockup")
     page.check("input[value=sketch-to-real]")
     page.set_input_files("#source_image", image_file("sketch.png", (640, 480), (60, 90, 200)))
-    page.click("text=Make 2 candidates")
+    page.click("text=Make the mockup")
     page.wait_for_url("**/generations/*")
     wait_for_candidates(page)
     for _ in range(2):
