@@ -58,7 +58,7 @@ def setup(folder: Path, count: int) -> dict:
     from mockup import create_app, storage
     from mockup.extensions import db
     from mockup.imaging.formats import encode
-    from mockup.models import Character, Generation, HistoryEntry, Image as ImageRow, Project
+    from mockup.models import Character, CharacterImage, Generation, HistoryEntry, Image as ImageRow, Project
     from mockup.services import accounts
 
     app = create_app(config(folder))
@@ -66,7 +66,8 @@ def setup(folder: Path, count: int) -> dict:
         db.create_all()
         user = accounts.register("bench@example.com", "correct horse battery", "Bench")
         project = Project(owner_id=user.id, name="봄 머그컵 Spring line")
-        character = Character(project=project, name="토끼", image_path="x.png", thumbnail_path="x_thumb.jpg")
+        character = Character(project=project, name="토끼",
+                              images=[CharacterImage(position=0, image_path="x.png", thumbnail_path="x_thumb.jpg")])
         db.session.add_all([project, character])
         db.session.flush()
         one_k, two_k = (storage.write_atomic(f"bench/{side}.png", encode(picture(side), "png")) for side in (1024, 2048))

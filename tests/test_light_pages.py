@@ -87,14 +87,15 @@ def test_the_api_sends_image_files_the_same_way(place, path):
     assert again.status_code == 304
 
 
-def test_a_characters_picture_in_use_is_revalidated_but_its_original_is_kept(app, place):
-    """The picture in use changes under the same URL when the user switches to the cut-out and back;
-    the original upload never does."""
+def test_a_characters_pictures_are_revalidated_not_kept_for_a_year(app, place):
+    """The picture in use changes under the same URL when the user switches to the cut-out and back, and
+    the original when the sheet's first picture is removed: both revalidate (a 304 when unchanged)."""
     _, pages, built = place
     with app.app_context():
         character_id = db.session.scalar(select(Character.id).where(Character.project_id == built.project_id).limit(1))
     in_use, again = conditional(pages, f"/characters/{character_id}/thumbnail")
     assert "no-cache" in in_use.headers["Cache-Control"] and "immutable" not in in_use.headers["Cache-Control"]
     assert again.status_code == 304
-    original, _ = conditional(pages, f"/characters/{character_id}/thumbnail/original")
-    assert "immutable" in original.headers["Cache-Control"] and "private" in original.headers["Cache-Control"]
+    original, again = conditional(pages, f"/characters/{character_id}/thumbnail/original")
+    assert "immutable" not in original.headers["Cache-Control"] and "private" in original.headers["Cache-Control"]
+    assert again.status_code == 304

@@ -113,12 +113,16 @@ def test_a_member_who_deletes_their_account_leaves_their_work_with_the_project(a
         accounts.delete_account(editor.user["id"], PASSWORD)
         kept = db.session.get(Generation, generation_id)
         assert kept.owner_id == owner.user["id"]
-        assert projects.list_projects(owner.user["id"])[0].id == project_id
+        assert projects.list_projects(owner.user["id"]).items[0].id == project_id
+        inputs = [kept.source_path, *(view["path"] for view in kept.character_views)]
     assert owner.get(f"/api/generations/{generation_id}").get_json()["generation"]["images"][0]["id"] == image_ids[0]
     assert owner.get(f"/api/characters/{character_id}/image").status_code == 200
     assert owner.get(f"/api/images/{image_ids[0]}/download").status_code == 200
     assert before and before <= set(files_under(app.config["DATA_DIR"]))
     assert_error(owner.get(f"/api/projects/{own_project}"), 404, "NOT_FOUND")
+    with app.app_context():  # and the project, deleted later, takes those files with it
+        projects.delete_project(owner.user["id"], project_id)
+        assert not any(storage.resolve(rel).exists() for rel in inputs)
 
 
 # --- the JSON API ---------------------------------------------------------------------------------------

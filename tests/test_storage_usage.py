@@ -200,3 +200,20 @@ def test_every_view_a_generation_copied_is_referred_to_and_counted(app, alice):
         assert generation.stored_bytes >= storage.size(*copies)
         later = storage_usage.utcnow() + 2 * storage_usage.ORPHAN_MIN_AGE
         assert [orphan.path for orphan in storage_usage.orphans(later)] == []
+
+
+def test_a_batch_counts_each_shared_source_and_sheet_once(app, alice):
+    """A 2 x 2 batch stores each source once for its row and each character's sheet once for its column;
+    the owner's bytes count every stored file exactly once, as `recount` does."""
+    project_id = create_project(alice)
+    character_ids = [create_character(alice, project_id, name) for name in ("Bunny", "Fox")]
+    answer = alice.post("/api/batches", data={
+        "project_id": project_id, "mode": "ip-change", "character_id": character_ids,
+        "source_image": [(io.BytesIO(png_bytes((160, 120), colour)), f"p{number}.png")
+                         for number, colour in enumerate(((200, 40, 40), (40, 40, 200)))]},
+        content_type="multipart/form-data")
+    assert answer.status_code == 202, answer.get_json()
+    with app.app_context():
+        files = {rel for model in (Generation, CharacterImage) for row in db.session.scalars(select(model))
+                 for rel in storage_usage._FILES_OF[model](row)}
+        assert storage_usage.used_bytes(alice.user["id"]) == storage.size(*files) > 0

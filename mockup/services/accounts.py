@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text, update
 
 from ..errors import N_, Conflict, Forbidden, Invalid, NotFound, ServiceError, Unauthorized
 from ..extensions import db
-from ..models import (Generation, Image, ImageJob, Invitation, LoginSession, PasswordReset, Project, RefreshToken, User,
+from ..models import (Batch, Generation, Image, ImageJob, Invitation, LoginSession, PasswordReset, Project, RefreshToken, User,
                       new_id, utcnow)
 from .. import storage
 from . import links
@@ -276,13 +276,14 @@ def delete_account(user_id: str, password: str) -> None:
 
 
 def _hand_shared_work_to_owners(user_id: str) -> None:
-    """The user's generations and image jobs in projects they do not own pass to each project's owner,
+    """The user's generations, batches and image jobs in projects they do not own pass to each project's owner,
     files left where they are, so deleting the account does not take them (or their cost) away from the
     project."""
-    project_owner = select(Project.owner_id).where(Project.id == Generation.project_id).scalar_subquery()
-    db.session.execute(
-        update(Generation).where(Generation.owner_id == user_id, project_owner != user_id)
-        .values(owner_id=project_owner, submission=None).execution_options(synchronize_session=False))
+    for model, extra in ((Generation, {"submission": None}), (Batch, {})):
+        project_owner = select(Project.owner_id).where(Project.id == model.project_id).scalar_subquery()
+        db.session.execute(
+            update(model).where(model.owner_id == user_id, project_owner != user_id)
+            .values(owner_id=project_owner, **extra).execution_options(synchronize_session=False))
     image_owner = (select(Generation.owner_id).join(Image, Image.generation_id == Generation.id)
                    .where(Image.id == ImageJob.image_id).scalar_subquery())
     db.session.execute(

@@ -18,6 +18,7 @@ from ..models import CHARACTER_IMAGES_MAX, CHARACTER_VIEWS, Character, Character
 from . import access, uploads
 from .access import Permission
 from .paging import Page, PageRequest, paginate
+from .images import files_of_character_image
 from .projects import files_of_character, get_project
 
 NAME_MAX = 100
@@ -117,7 +118,7 @@ def delete_image(user_id: str, character_id: str, image_id: str) -> None:
     row = _image_of(character, image_id)
     if len(character.images) == 1:
         raise Conflict(N_("This is the character's only picture. Add another before removing it."))
-    doomed = storage.with_thumbnails(row.image_path, row.cutout_path)
+    doomed = files_of_character_image(row)
     character.images.remove(row)
     db.session.commit()
     storage.remove(*doomed)

@@ -12,7 +12,7 @@ from .. import storage
 from ..errors import N_, Invalid, NotFound
 from ..extensions import db
 from ..imaging.formats import encode
-from ..models import Generation, Image as ImageRow, Project
+from ..models import CharacterImage, Generation, Image as ImageRow, Project
 from . import access, deleted_images
 from .access import Permission
 
@@ -94,10 +94,26 @@ def download(owner_id: str, image_id: str, fmt: str | None = "png") -> Download:
 
 
 def files_of_image(image: ImageRow) -> list[str]:
+    """The image's files, each once (a native 2K image's 2K file is the image itself)."""
     rels = [image.path, image.thumbnail_path, image.upscaled_path, image.cutout_path]
     for source in filter(None, (image.path, image.upscaled_path, image.cutout_path)):
         rels += [storage.variant(source, fmt, ext) for fmt, (ext, _) in DOWNLOAD_FORMATS.items() if fmt != "png"]
-    return [rel for rel in rels if rel]
+    return list(dict.fromkeys(rel for rel in rels if rel))
+
+
+def files_of_generation(generation: Generation) -> list[str]:
+    """A generation's own inputs (its outputs are its images'): the source and the thumbnail lists may
+    make of it, the copies of the character's sheet (the first is `character_path`), the texture, an
+    edit's mask."""
+    mask = (generation.edit_region or {}).get("mask")
+    views = [view["path"] for view in generation.character_views or []]
+    return list(dict.fromkeys(rel for rel in (*storage.with_thumbnails(generation.source_path), generation.character_path,
+                                              *views, generation.texture_path, mask) if rel))
+
+
+def files_of_character_image(picture: CharacterImage) -> list[str]:
+    """One picture of a character's sheet: the upload, its cut-out and their thumbnails."""
+    return storage.with_thumbnails(picture.image_path, picture.cutout_path)
 
 
 def delete_image(user_id: str, image_id: str) -> None:

@@ -9,7 +9,7 @@ from ..errors import N_, Invalid
 from ..extensions import db
 from ..models import Character, Generation, Image, Project
 from .access import Permission, project_for, visible_projects
-from .images import files_of_image
+from .images import files_of_character_image, files_of_generation, files_of_image
 from .paging import Page, PageRequest, paginate
 
 
@@ -72,7 +72,7 @@ def image_counts(project_ids: list[str]) -> dict[str, int]:
 
 def files_of_character(character: Character) -> list[str]:
     """Every stored file of a character's sheet: each image, its cut-out and their thumbnails."""
-    return [rel for row in character.images for rel in storage.with_thumbnails(row.image_path, row.cutout_path)]
+    return [rel for row in character.images for rel in files_of_character_image(row)]
 
 
 def files_of_project(project: Project) -> list[str]:
@@ -83,6 +83,9 @@ def files_of_project(project: Project) -> list[str]:
     rels = [rel for creator in sorted(creators) for rel in storage.project_dirs(creator, project.id)]
     for character in project.characters:
         rels += files_of_character(character)
+    # By name too: a generation handed over from a deleted account keeps its files under that account's folders.
+    for generation in db.session.scalars(select(Generation).where(Generation.project_id == project.id)):
+        rels += files_of_generation(generation)
     image_rows = db.session.scalars(
         select(Image).join(Generation, Image.generation_id == Generation.id).where(Generation.project_id == project.id)
     )

@@ -26,7 +26,7 @@ from .. import storage
 from ..errors import Conflict
 from ..extensions import db
 from ..models import Character, CharacterImage, Generation, Image, Project, StagedUpload, User, utcnow
-from .images import files_of_image
+from .images import files_of_character_image, files_of_generation, files_of_image
 
 GB = 1024 ** 3
 # Files younger than this are never orphans: a job writes its outputs before the commit that adds their
@@ -39,26 +39,28 @@ _PATHS = {
 }
 
 
-def files_of_generation(generation: Generation) -> list[str]:
-    """A generation's own inputs (its outputs are its images'): the source and the thumbnail lists may
-    make of it, the copies of the character's sheet (the first is `character_path`), the texture, an
-    edit's mask."""
-    mask = (generation.edit_region or {}).get("mask")
-    views = [view["path"] for view in generation.character_views or []]
-    return list(dict.fromkeys(rel for rel in (*storage.with_thumbnails(generation.source_path), generation.character_path,
-                                              *views, generation.texture_path, mask) if rel))
-
-
-def files_of_character_image(picture: CharacterImage) -> list[str]:
-    return storage.with_thumbnails(picture.image_path, picture.cutout_path)
-
-
 _FILES_OF = {Image: files_of_image, Generation: files_of_generation, CharacterImage: files_of_character_image}
 
 
 def measure(row: Image | Generation | CharacterImage) -> int:
-    """The bytes the row's files take on disk now."""
-    return storage.size(*_FILES_OF[type(row)](row))
+    """The bytes the row's files take on disk now (what it is charged for: see charged_files)."""
+    return storage.size(*charged_files(row))
+
+
+def charged_files(row: Image | Generation | CharacterImage) -> list[str]:
+    """The files a row's bytes count. A batch stores each source once for its row of the contact sheet
+    and copies each character's sheet once for its column, shared by the cells: the row's first cell
+    is charged the source, the column's first cell the sheet, so each file counts once."""
+    files = _FILES_OF[type(row)](row)
+    if not isinstance(row, Generation):  # (a single generation has no place on a contact sheet: both None)
+        return files
+    shared = set()
+    if row.character_index:  # not the row's first cell: its source is the first cell's
+        shared.update(storage.with_thumbnails(row.source_path))
+    if row.source_index:  # not the column's first cell: its sheet copies are the first cell's
+        shared.update(view["path"] for view in row.character_views or [])
+        shared.add(row.character_path)
+    return [rel for rel in files if rel not in shared]
 
 
 def count_on_flush(session: Session, _context: object, _instances: object) -> None:

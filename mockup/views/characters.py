@@ -106,8 +106,9 @@ def use(character_id: str, version: str):
 @login_required
 @limiter.exempt
 def image(character_id: str, version: str | None):
-    return send_stored(characters.picture_file(owner_id(), character_id, version), MIME_TYPES["png"],
-                       immutable=version == characters.ORIGINAL)
+    # Revalidated (an ETag answers 304), never immutable: the cut-out can be chosen or undone, and the first
+    # picture removed from the sheet, so the same URL may name another file.
+    return send_stored(characters.picture_file(owner_id(), character_id, version), MIME_TYPES["png"])
 
 
 @bp.get("/characters/<character_id>/images/<character_image_id>/image")
@@ -130,5 +131,4 @@ def sheet_thumbnail(character_id: str, character_image_id: str):
 @login_required
 @limiter.exempt
 def thumbnail(character_id: str, version: str | None):
-    return send_stored(characters.picture_file(owner_id(), character_id, version, thumbnail=True),
-                       MIME_TYPES["jpeg"], immutable=version == characters.ORIGINAL)
+    return send_stored(characters.picture_file(owner_id(), character_id, version, thumbnail=True), MIME_TYPES["jpeg"])
