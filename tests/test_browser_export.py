@@ -6,17 +6,13 @@ from __future__ import annotations
 import zipfile
 
 from .job_runner import use_upscale
-from .test_browser import image_file, page, server, shot, sign_up_with_a_project, wait_for_candidates  # noqa: F401
+from .test_browser import page, server, shot, sign_up_with_a_project  # noqa: F401
+from .test_browser_review import make_two_candidates
 
 
 def _two_candidates_in_the_history(page, server: str) -> None:
     sign_up_with_a_project(page, server)
-    page.click(".subnav >> text=New mockup")
-    page.check("input[value=sketch-to-real]")
-    page.set_input_files("#source_image", image_file("sketch.png", (640, 480), (60, 90, 200)))
-    page.click("text=Make the mockup")
-    page.wait_for_url("**/generations/*")
-    wait_for_candidates(page)
+    make_two_candidates(page)
     for _ in range(2):
         with page.expect_navigation():
             page.locator(".save-form button").first.click()

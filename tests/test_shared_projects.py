@@ -98,15 +98,23 @@ def test_a_members_generation_belongs_to_the_project_and_its_files_go_with_it(ap
     assert files_under(app.config["DATA_DIR"] + f"/uploads/{people['colleague']}") == []
 
 
-def test_a_member_who_deletes_their_account_leaves_their_work_with_the_project(app, client):
-    """An editor's generation, selected 2K file and character stay in the owner's project, files and all,
-    when the editor deletes their account; what was only theirs (their own project) goes."""
+@pytest.fixture
+def editors_work(app, client) -> tuple:
+    """The owner's project where an editor registered a character and made a finished generation:
+    (owner, editor, project id, character id, generation id, image ids)."""
     owner = sign_up(client, "owner@example.com", "Owner")
     editor = sign_up(app.test_client(), "editor@example.com", "Editor")
     project_id = create_project(owner)
     owner.post(f"/api/projects/{project_id}/members", json={"email": "editor@example.com", "role": "editor"})
     character_id = create_character(editor, project_id)
     generation_id, image_ids = finished_generation(app, editor, project_id, character_id)
+    return owner, editor, project_id, character_id, generation_id, image_ids
+
+
+def test_a_member_who_deletes_their_account_leaves_their_work_with_the_project(app, editors_work):
+    """An editor's generation, its images and the character they registered stay in the owner's project,
+    files and all, when the editor deletes their account; what was only theirs (their own project) goes."""
+    owner, editor, project_id, character_id, generation_id, image_ids = editors_work
     own_project = create_project(editor, "Editor's own")
     with app.app_context():
         before = {rel for rel in files_under(app.config["DATA_DIR"]) if f"/{project_id}/" in rel or "characters/" in rel}
@@ -162,13 +170,8 @@ def test_members_api(app, client):
     assert colleague.get("/api/projects").get_json()["items"] == []
 
 
-def test_an_editors_generation_is_the_projects(app, client):
-    owner = sign_up(client, "owner@example.com", "Owner")
-    editor = sign_up(app.test_client(), "editor@example.com", "Editor")
-    project_id = create_project(owner)
-    owner.post(f"/api/projects/{project_id}/members", json={"email": "editor@example.com", "role": "editor"})
-    character_id = create_character(editor, project_id)
-    generation_id, image_ids = finished_generation(app, editor, project_id, character_id)
+def test_an_editors_generation_is_the_projects(editors_work):
+    owner, editor, project_id, character_id, generation_id, image_ids = editors_work
     seen = owner.get(f"/api/generations/{generation_id}").get_json()["generation"]
     assert [image["id"] for image in seen["images"]] == image_ids
     assert owner.get(f"/api/projects/{project_id}").get_json()["project"]["image_count"] == 2
