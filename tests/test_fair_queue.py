@@ -177,7 +177,7 @@ def test_the_reaper_holds_again_what_the_broker_lost_and_it_is_dispatched_in_its
     assert [turn.id for turn in order.take_turns(1)] == [lost]
 
 
-@pytest.mark.parametrize("queue_app", ["postgresql"], indirect=True)  # SQLite runs one writer at a time
+@pytest.mark.parametrize("config_on_each_database", ["postgresql"], indirect=True)  # SQLite runs one writer at a time
 def test_dispatchers_racing_on_postgresql_never_pass_the_capacity(queue_app, monkeypatch):
     """Eight dispatchers at once, each on its own connection, with the gap between counting what is in
     flight and taking jobs held open for a different time in each (so that, unserialized, later ones
