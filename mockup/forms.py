@@ -240,10 +240,10 @@ class BatchForm(AppForm):
     ], render_kw={"rows": 3})
     preserve_structure = BooleanField(_l("Preserve structure"), default=True)
     transparent_background = BooleanField(_l("Transparent background"), default=False)
-    candidates = SelectField(_l("Candidates per mockup"), coerce=int, default=2,
-                             choices=[SelectChoice(number, str(number)) for number in range(1, 5)])
-    image_size = SelectField(_l("Image size"), default="1K", choices=[
-        SelectChoice("1K", "1K"), SelectChoice("2K", "2K")])
+    candidates = SelectField(_l("Candidates per mockup"), coerce=int, default=CANDIDATES_DEFAULT, choices=[
+        SelectChoice(count, str(count)) for count in range(CANDIDATES_MIN, CANDIDATES_MAX + 1)])
+    image_size = SelectField(_l("Image size"), default=IMAGE_SIZES[0], choices=[
+        SelectChoice(size, size) for size in IMAGE_SIZES])
 
     def offer_characters(self, characters: Iterable[Character]) -> "BatchForm":
         """The project's characters become the choices; any other id fails validation."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from ..models import CANDIDATES_DEFAULT, Generation
+from ..models import CANDIDATES_DEFAULT, IMAGE_SIZES, Generation
 from ..services import edits, generations, image_jobs
 from . import serializers
 from .blueprint import bp
-from .parsing import MULTIPART, flag, json_object, page, require_multipart, text, upload
+from .parsing import MULTIPART, flag, integer, json_object, page, require_multipart, text, upload
 from .security import login_required, owner_id
 
 
@@ -29,7 +29,7 @@ def submit_generation() -> ResponseReturnValue:
         character_image=upload("character_image"), texture_image=upload("texture_image"),
         prompt=form.get("prompt", ""), preserve_structure=flag("preserve_structure", True),
         transparent_background=flag("transparent_background", False),
-        candidates=int(form.get("candidates") or CANDIDATES_DEFAULT), image_size=form.get("image_size") or "1K",
+        candidates=integer("candidates", CANDIDATES_DEFAULT), image_size=form.get("image_size") or IMAGE_SIZES[0],
     )
     return _accepted(generation)
 

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, null, select
 
 from .. import jobs
 from ..extensions import db
+from ..jobs.order import JOB_TABLES
 from ..models import Generation, ImageJob, utcnow
 
 RECENT_RUNS = 20
@@ -72,7 +73,7 @@ def _active_jobs() -> dict[str, _Active]:
     """Every queued or running job by id, each kind's typical run looked up once."""
     typical: dict[tuple, timedelta | None] = {}
     found: dict[str, _Active] = {}
-    for table in (Generation, ImageJob):
+    for table in JOB_TABLES:
         engine = Generation.engine if table is Generation else null()  # an image job has no engine
         rows = db.session.execute(select(table.id, table.job_type, engine, table.status, table.started_at)
                                   .where(table.status.in_(("queued", "running"))))

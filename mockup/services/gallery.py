@@ -82,8 +82,8 @@ def _start_of(day: date) -> datetime:
 def gallery(user_id: str, wanted: GalleryFilter, page: paging.PageRequest) -> paging.Page[Image]:
     """One page of the images the user can see that match `wanted`, newest first."""
     # The visible projects' ids first (one small query), so the planner sees which projects it reads and
-    # their sizes in its statistics: a big project is read along the images' date index, a small one
-    # through its generations, where a subquery would be guessed the same for everyone.
+    # their sizes in its statistics and walks each project's generations by date (newest first), where a
+    # subquery would be guessed the same for everyone.
     visible = list(db.session.scalars(select(Project.id).where(access.visible_projects(user_id))))
     query = (select(Image).join(Image.generation).join(Generation.project)
              .where(Generation.project_id.in_(visible))
