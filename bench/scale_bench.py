@@ -19,6 +19,7 @@ A request slower than a second is timed only 3 times (the figure is then plain w
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import statistics
 import sys
@@ -71,6 +72,7 @@ def make_app(folder: Path) -> Flask:
     with app.app_context():
         db.create_all()
         write_shared_files()
+    gc.freeze()  # as wsgi.py does after start-up
     return app
 
 

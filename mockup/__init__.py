@@ -58,8 +58,8 @@ def register_hooks(app: Flask) -> None:
     """Every app-wide request hook, here in one place. Registered before the extensions: Flask runs
     after_request hooks in reverse order, so file_policy runs after Talisman's hook and may override its
     page policy, and the access line is written last, with the final status and headers."""
-    from . import security
-    from .http import guard
+    from . import labels, security
+    from .http import guard, links
     from .views.common import layout_context
 
     app.before_request(logging_setup.start_request)
@@ -69,6 +69,8 @@ def register_hooks(app: Flask) -> None:
     app.after_request(security.no_body_no_type)
     app.before_request(_start_embedded_runner)
     app.context_processor(layout_context)
+    app.add_template_global(links.link)
+    app.add_template_global(labels, "labels")
 
 
 def _start_embedded_runner() -> None:
@@ -91,6 +93,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     security.init_security(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.install_template_helpers(app)
     auth_session.init_login(app, login_manager)
 
 

@@ -16,6 +16,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Opti
 from wtforms.widgets import HiddenInput
 
 from .i18n import LANGUAGES
+from .labels import MODES, REVIEW_STATES
 from .models import CANDIDATES_DEFAULT, CANDIDATES_MAX, CANDIDATES_MIN, CHARACTER_VIEWS, IMAGE_SIZES, Character
 from .services import accounts, submissions
 from .services.characters import DESCRIPTION_MAX as CHARACTER_DESCRIPTION_MAX
@@ -196,11 +197,11 @@ class CharacterEditForm(AppForm):
 
 # --- generating ---------------------------------------------------------------------------------------------
 
+_MODE_CHOICES = [SelectChoice(mode, _l(label)) for mode, label in MODES.items()]
+
+
 class GenerateForm(AppForm):
-    mode = RadioField(_l("What should happen?"), default="ip-change", validators=[_required()], choices=[
-        SelectChoice("ip-change", _l("IP change")),
-        SelectChoice("sketch-to-real", _l("Sketch to real")),
-    ])
+    mode = RadioField(_l("What should happen?"), default="ip-change", validators=[_required()], choices=_MODE_CHOICES)
     source_image = _image_field(_l("Product photo or sketch"), required=True)
     character_id = SelectField(_l("Registered character"), choices=[])
     character_image = _image_field(_l("…or upload a character for this run"), required=False)
@@ -228,10 +229,7 @@ class GenerateForm(AppForm):
 class BatchForm(AppForm):
     """Many mockups in one request (services/batches.py): several sources, several characters."""
 
-    mode = RadioField(_l("What should happen?"), default="ip-change", validators=[_required()], choices=[
-        SelectChoice("ip-change", _l("IP change")),
-        SelectChoice("sketch-to-real", _l("Sketch to real")),
-    ])
+    mode = RadioField(_l("What should happen?"), default="ip-change", validators=[_required()], choices=_MODE_CHOICES)
     source_image = MultipleFileField(_l("Product photos or sketches"), render_kw={
         "accept": "image/png,image/jpeg,image/webp", "multiple": True})
     character_id = SelectMultipleField(_l("Characters"), choices=[], validate_choice=True)
@@ -292,11 +290,7 @@ class RoleForm(AppForm):
 
 class ReviewForm(AppForm):
     state = SelectField(_l("Review"), choices=[
-        SelectChoice("in_review", _l("In review")),
-        SelectChoice("approved", _l("Approved")),
-        SelectChoice("changes_requested", _l("Changes requested")),
-        SelectChoice("none", _l("Not reviewed")),
-    ])
+        SelectChoice(state, _l(REVIEW_STATES[state])) for state in ("in_review", "approved", "changes_requested", "none")])
     comment = TextAreaField(_l("Comment (optional)"), validators=[
         Length(max=COMMENT_MAX, message=_l("Use at most %(max)d characters.", max=COMMENT_MAX)),
     ], render_kw={"rows": 2})

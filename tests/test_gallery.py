@@ -206,9 +206,9 @@ def test_a_page_runs_the_same_queries_at_5_and_500_images(app, world, ana):
         seed(world["ana"], world["mugs"], 495, start=50)
     assert (queries(), queries(project=world["mugs"], limit=3)) == few
     page = ana.get("/gallery").get_data(as_text=True)
-    assert len(re.findall(rf'data-image-id="({ID})"', page)) == paging.DEFAULT_LIMIT
+    assert len(re.findall(rf'data-image-id="({ID})"', page)) == paging.PAGE_ROWS
     empty = ana.get("/gallery?to=2000-01-01").get_data(as_text=True)
-    assert (len(page.encode()) - len(empty.encode())) / paging.DEFAULT_LIMIT < 1024  # light: under 1 KB an image
+    assert (len(page.encode()) - len(empty.encode())) / paging.PAGE_ROWS < 1024  # light: under 1 KB an image
 
 
 def test_the_selection_page_exports_the_ticked_images_as_one_zip(app, world, ana):

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from flask import url_for
 
+from ..http.links import link
 from ..models import Batch, Character, Comment, Generation, HistoryEntry, Image, Project, User
 from ..services import access, batches, generations, projects, review, usage, users
 from ..services.members import Member
@@ -93,12 +94,12 @@ def _review(row: Image) -> Json:
 def character(row: Character) -> Json:
     return {
         "id": row.id, "project_id": row.project_id, "name": row.name, "description": row.description,
-        "image_url": url_for("api.character_image", character_id=row.id),
-        "thumbnail_url": url_for("api.character_thumbnail", character_id=row.id),
+        "image_url": link("api.character_image", character_id=row.id),
+        "thumbnail_url": link("api.character_thumbnail", character_id=row.id),
         "images": [{
             "id": image.id, "view": image.view,
-            "url": url_for("api.character_sheet_image", character_id=row.id, character_image_id=image.id),
-            "thumbnail_url": url_for("api.character_sheet_thumbnail", character_id=row.id, character_image_id=image.id),
+            "url": link("api.character_sheet_image", character_id=row.id, character_image_id=image.id),
+            "thumbnail_url": link("api.character_sheet_thumbnail", character_id=row.id, character_image_id=image.id),
         } for image in row.images],
         "created_at": timestamp(row.created_at),
     }
@@ -116,10 +117,10 @@ def image(row: Image, comment_count: int | None = None) -> Json:
         "id": row.id, "generation_id": row.generation_id, "index": row.index,
         "width": row.width, "height": row.height, "format": row.format, "has_alpha": row.has_alpha,
         "selected": row.selected,
-        "url": url_for("api.image_file", image_id=row.id),
-        "thumbnail_url": url_for("api.image_thumbnail", image_id=row.id),
-        "download_url": url_for("api.download_image", image_id=row.id),
-        "download_2k_url": url_for("api.download_image_2k", image_id=row.id),
+        "url": link("api.image_file", image_id=row.id),
+        "thumbnail_url": link("api.image_thumbnail", image_id=row.id),
+        "download_url": link("api.download_image", image_id=row.id),
+        "download_2k_url": link("api.download_image_2k", image_id=row.id),
         "checks": {"structure": row.structure_score, "structure_warning": row.structure_warning},
         "created_at": timestamp(row.created_at),
         "review": _review(row), "comment_count": comment_count,

@@ -26,6 +26,10 @@ from ..errors import N_, Invalid
 from ..extensions import db
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 200
+# The rows of an HTML page's list when the address names no `limit`, less than the API's 100: the page
+# renders each row's markup (half a millisecond each, bench/scale_bench.py), and 48 thumbnails fill the
+# screen twice over in whole rows of the 2, 3, 4 or 6 grid columns; "load more" appends the next 48.
+PAGE_ROWS = 48
 CURSOR_MAX = 1000  # characters: a sort key of a few columns is far shorter
 BAD_LIMIT = N_("The limit must be a whole number from 1 to 200.")
 BAD_CURSOR = N_("This cursor is not one this list gave out: start again from the first page.")
@@ -70,7 +74,7 @@ def page_request(limit: Any = None, cursor: Any = None) -> PageRequest:
     return PageRequest(number, cursor or None)
 
 
-def from_args(args: Mapping[str, str], default: int = DEFAULT_LIMIT) -> PageRequest:
+def from_args(args: Mapping[str, str], default: int = PAGE_ROWS) -> PageRequest:
     """A PageRequest from a query string's `limit` (else the page's `default`) and `cursor`: the main
     list of an HTML page and its "load more" links. A page's other lists read only their own cursor
     (PageRequest(limit, args.get("members_cursor"))), so `limit` is the main list's alone."""
