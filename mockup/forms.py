@@ -289,8 +289,8 @@ class RoleForm(AppForm):
 
 
 class ReviewForm(AppForm):
-    state = SelectField(_l("Review"), choices=[
-        SelectChoice(state, _l(REVIEW_STATES[state])) for state in ("in_review", "approved", "changes_requested", "none")])
+    state = SelectField(_l("Review"), choices=[SelectChoice(state, _l(REVIEW_STATES[state]))
+                                               for state in ("in_review", "approved", "changes_requested", "none")])
     comment = TextAreaField(_l("Comment (optional)"), validators=[
         Length(max=COMMENT_MAX, message=_l("Use at most %(max)d characters.", max=COMMENT_MAX)),
     ], render_kw={"rows": 2})

@@ -89,7 +89,8 @@ def test_the_templates_translate_in_the_request_s_language(app, language):
     with app.test_request_context(headers={"Accept-Language": language}):
         rendered = app.jinja_env.from_string(
             '{{ _("Load more") }}|{{ ngettext("%(num)d image", "%(num)d images", 3) }}').render()
-        assert rendered == f"{flask_babel.gettext('Load more')}|{flask_babel.ngettext('%(num)d image', '%(num)d images', 3)}"
+        wanted = flask_babel.gettext("Load more"), flask_babel.ngettext("%(num)d image", "%(num)d images", 3)
+        assert rendered == "|".join(wanted)
 
 
 def test_each_request_reads_its_own_language(app):
@@ -113,6 +114,7 @@ def test_the_badges_of_a_korean_page_are_translated(app, client, auth):
         wanted = [flask_babel.gettext(labels.GENERATION_STATUSES["succeeded"]),
                   flask_babel.gettext(labels.MODES["ip-change"]),
                   *(flask_babel.gettext(label) for label in labels.REVIEW_STATES.values())]
-    english = {label for table in (labels.BATCH_STATUSES, labels.MODES, labels.REVIEW_STATES) for label in table.values()}
+    tables = labels.BATCH_STATUSES, labels.MODES, labels.REVIEW_STATES
+    english = {label for table in tables for label in table.values()}
     for word in wanted:
         assert word in page and word not in english  # really Korean, not the English fallback
