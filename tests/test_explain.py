@@ -8,9 +8,10 @@ import re
 import pytest
 from datetime import timedelta
 
-from sqlalchemy import event, insert, text
+from sqlalchemy import event, insert, select, text
 
 from mockup.extensions import db
+from mockup.jobs import order
 from mockup.models import Character, Generation, Image, Project, User, new_id, utcnow
 from mockup.services import gallery, generations, history, review
 from mockup.services.paging import PageRequest
@@ -59,16 +60,28 @@ def sequential_scans(statement: str, parameters) -> list[str]:
     return [table for table in BIG_TABLES if re.search(rf"Seq Scan on {table}\b", plan)]
 
 
-def full_sorts(statement: str, parameters) -> list[int]:
-    """How many rows each plain Sort of the statement's run sorted, where a page needs a few hundred: a
-    planner that misjudges how many rows match sorts them all to return the first page."""
+def plan_nodes(statement: str, parameters) -> list[dict]:
+    """Every node of the plan of the statement's run (EXPLAIN ANALYZE)."""
     run = db.session.connection().exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
-    nodes, sorted_rows = [run.scalar()[0]["Plan"]], []
+    nodes, found = [run.scalar()[0]["Plan"]], []
     while nodes:
         node = nodes.pop()
         nodes += node.get("Plans", [])
-        if node["Node Type"] == "Sort":
-            sorted_rows += [child["Actual Rows"] * child["Actual Loops"] for child in node.get("Plans", [])]
+        found.append(node)
+    return found
+
+
+def rows_read(statement: str, parameters, table: str) -> int:
+    """The rows of `table` the statement's run read (kept or filtered out), over all its scans."""
+    return sum((node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * node["Actual Loops"]
+               for node in plan_nodes(statement, parameters) if node.get("Relation Name") == table)
+
+
+def full_sorts(statement: str, parameters) -> list[int]:
+    """How many rows each plain Sort of the statement's run sorted, where a page needs a few hundred: a
+    planner that misjudges how many rows match sorts them all to return the first page."""
+    sorted_rows = [child["Actual Rows"] * child["Actual Loops"] for node in plan_nodes(statement, parameters)
+                   if node["Node Type"] == "Sort" for child in node.get("Plans", [])]
     return [rows for rows in sorted_rows if rows > SORTED_AT_MOST]
 
 
@@ -134,7 +147,8 @@ def line_of(owner_id: str, number: int) -> str:
     now = utcnow()
     cells = [{"id": new_id(), "project_id": project.id, "owner_id": owner_id, "mode": "ip-change", "engine": "local",
               "source_path": "shared.png", "status": "succeeded", "character_id": character.id,
-              "created_at": now - timedelta(seconds=row)} for row in range(LINE_SIZE)]
+              **dict.fromkeys(("created_at", "queued_at", "started_at", "finished_at"), now - timedelta(seconds=row))}
+             for row in range(LINE_SIZE)]
     db.session.execute(insert(Generation.__table__), cells)
     db.session.execute(insert(Image.__table__), [
         {"id": new_id(), "generation_id": cell["id"], "index": index, "width": 64, "height": 48, "path": "shared.png",
@@ -151,3 +165,16 @@ def test_the_gallery_of_one_character_reads_a_page_not_the_character_s_every_ima
         lambda: gallery.gallery(owner_id, gallery.GalleryFilter(character_id=character_id), PageRequest(48)))
     assert {statement: full_sorts(statement, parameters) for statement, parameters in statements} == \
         {statement: [] for statement, _ in statements}
+
+
+def test_whose_turn_it_is_takes_a_step_per_waiting_owner_not_their_history(lines):
+    """The fair order (every queue position, every dispatch) looks up when each waiting owner's last job
+    started: one index step, where it read all of a designer's generations."""
+    owner_id, character_id = lines
+    waiting = db.session.scalars(select(Generation).where(Generation.owner_id == owner_id).limit(2)).all()
+    for generation in waiting:
+        generation.status, generation.started_at, generation.queued_at = "queued", None, utcnow()
+    db.session.commit()
+    assert set(order.queue_positions()) == {generation.id for generation in waiting}
+    read = [rows_read(statement, parameters, "generations") for statement, parameters in statements_of(order.queue_positions)]
+    assert len(read) == 1 and read[0] <= 10, read  # the 2 waiting rows, and a step for the owner's last start
