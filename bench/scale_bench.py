@@ -7,9 +7,11 @@ bulk with PostgreSQL's COPY; every row points at the same stored PNG and thumbna
 through the app in this process (Flask's test client: the whole WSGI stack, sessions, CSRF, the bearer
 check, templates; no network hop and no gunicorn), each request is timed `--repeat` times after one
 warm-up: the history page, `GET /api/projects/:id/history`, the project page and the gallery (all
-projects, and filtered to the project's character). p50 and p95 per size, the time of the request spent
-in the database (the statements' round trips, p50), the queries each request ran and the size of its
-answer. Aim: each under 50 ms p95, flat within 2x from 100 to 50,000.
+projects, and filtered to the project's character), the status fragment of a generation of theirs
+waiting in the queue (its place and estimate, polled every few seconds) and the queue page. p50 and p95
+per size, the time of the request spent in the database (the statements' round trips, p50), the queries
+each request ran and the size of its answer. Aim: each under 50 ms p95, flat within 2x from 100 to
+50,000.
 
     .venv/bin/python bench/scale_bench.py [--sizes 100 1000 10000 50000] [--repeat 40]
 
@@ -41,7 +43,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from mockup import create_app, storage  # noqa: E402
 from mockup.extensions import db  # noqa: E402
 from mockup.imaging.formats import thumbnail  # noqa: E402
-from mockup.models import new_id  # noqa: E402
+from mockup.models import Generation, new_id  # noqa: E402
 from mockup.services import accounts, characters, projects  # noqa: E402
 from tests.conftest import png_bytes, recreate_database  # noqa: E402
 
@@ -59,6 +61,7 @@ class Designer:
     email: str
     project_id: str
     character_id: str
+    waiting_id: str  # a generation in the queue
 
 
 def make_app(folder: Path) -> Flask:
@@ -115,7 +118,17 @@ def seed(app: Flask, size: int) -> Designer:
         project = projects.create_project(user.id, f"Line of {size}")
         character = characters.create_character(user.id, project.id, "Bunny", png_bytes((256, 256)))
         fill_project(user.id, project.id, character.id, size)
-        return Designer(size, email, project.id, character.id)
+        waiting = queue_one(user.id, project.id, character.id)
+        return Designer(size, email, project.id, character.id, waiting)
+
+
+def queue_one(owner_id: str, project_id: str, character_id: str) -> str:
+    """A generation of the designer's waiting in the queue (its page shows its place and an estimate)."""
+    waiting = Generation(project_id=project_id, owner_id=owner_id, mode="ip-change", engine="local",
+                         source_path=SHARED_SOURCE, character_id=character_id, status="queued", queued_at=T0)
+    db.session.add(waiting)
+    db.session.commit()
+    return waiting.id
 
 
 def fill_project(owner_id: str, project_id: str, character_id: str, size: int) -> None:
@@ -244,6 +257,8 @@ def requests_of(client, bearer: dict, designer: Designer) -> dict[str, Callable[
         "project page": lambda: client.get(f"/projects/{project}"),
         "gallery": lambda: client.get("/gallery"),
         "gallery, one character": lambda: client.get(f"/gallery?character={designer.character_id}"),
+        "a waiting generation's status": lambda: client.get(f"/generations/{designer.waiting_id}/status"),
+        "queue page": lambda: client.get("/queue"),
     }
 
 

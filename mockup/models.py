@@ -240,6 +240,7 @@ class Generation(JobState, db.Model):
         Index("ix_generations_created", "created_at", "id"),  # everyone's queue and usage (admins)
         Index("ix_generations_waiting", "status", "priority", "queued_at"),  # queue positions
         Index("ix_generations_owner_started", "owner_id", "priority", "started_at"),  # whose turn (jobs/order.py)
+        Index("ix_generations_recent_runs", "job_type", "engine", "status", "finished_at"),  # estimates.py
         # the gallery filtered to a character, in its order (migration 0014); deleting a character
         Index("ix_generations_character_created", "character_id", "created_at", "id"),
     )
@@ -378,7 +379,8 @@ class ImageJob(JobState, db.Model):
 
     __tablename__ = "image_jobs"
     __table_args__ = (UniqueConstraint("image_id", "job_type", name="uq_image_jobs_image_type"),
-                      Index("ix_image_jobs_owner_started", "owner_id", "priority", "started_at"))  # whose turn
+                      Index("ix_image_jobs_owner_started", "owner_id", "priority", "started_at"),  # whose turn
+                      Index("ix_image_jobs_recent_runs", "job_type", "status", "finished_at"))  # estimates.py
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -13,7 +13,7 @@ from sqlalchemy import event, insert, select, text
 from mockup.extensions import db
 from mockup.jobs import order
 from mockup.models import Character, Generation, Image, Project, User, new_id, utcnow
-from mockup.services import gallery, generations, history, review
+from mockup.services import estimates, gallery, generations, history, review
 from mockup.services.paging import PageRequest
 
 from .bulk import build
@@ -178,3 +178,18 @@ def test_whose_turn_it_is_takes_a_step_per_waiting_owner_not_their_history(lines
     assert set(order.queue_positions()) == {generation.id for generation in waiting}
     read = [rows_read(statement, parameters, "generations") for statement, parameters in statements_of(order.queue_positions)]
     assert len(read) == 1 and read[0] <= 10, read  # the 2 waiting rows, and a step for the owner's last start
+
+
+def test_a_waiting_job_s_estimate_reads_the_last_runs_of_its_kind_only(lines):
+    """The median of the last runs of a kind (estimates.RECENT_RUNS) is read in finish order along an
+    index, not by sorting every succeeded generation of the installation."""
+    read = [rows_read(statement, parameters, "generations")
+            for statement, parameters in statements_of(lambda: estimates.typical_run("generate-mockup", "local"))]
+    assert len(read) == 1 and read[0] <= 2 * estimates.RECENT_RUNS, read
+
+
+def test_the_admin_queue_totals_read_the_period_not_the_history(lines):
+    """Of the lines' 10,000 generations none is newer than `since` and none waits: nothing to read."""
+    read = [rows_read(statement, parameters, "generations")
+            for statement, parameters in statements_of(lambda: generations.count_by_status(utcnow()))]
+    assert len(read) == 1 and read[0] <= 10, read

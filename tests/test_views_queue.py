@@ -1,10 +1,13 @@
 """The queue page: your jobs with position, time and outcome, cancel and retry; admins see everyone's."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from sqlalchemy import update
 
 from mockup.extensions import db
-from mockup.models import User
+from mockup.models import Generation, User
+from mockup.services import accounts, projects, queue
 
 from .factories import create_character, create_project
 from .job_runner import run_job
@@ -47,3 +50,20 @@ def test_admin_sees_everyones_jobs_and_totals(app, client, auth):
 def test_empty_queue(client, auth):
     auth.register()
     assert "No jobs yet" in client.get("/queue").get_data(as_text=True)
+
+
+def test_admin_totals_count_the_last_day_and_everything_still_waiting_or_running(app):
+    """The totals read the day's jobs and the queue, never the installation's whole history."""
+    now = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)
+    with app.app_context():
+        admin = accounts.register("admin@example.com", "correct horse", "Admin")
+        designer = accounts.register("designer@example.com", "correct horse", "Designer", by_admin=True)
+        project = projects.create_project(designer.id, "Mugs")
+        ages = {"succeeded": [1, 23, 25, 400], "failed": [2, 30], "canceled": [48], "queued": [0, 50], "running": [70]}
+        db.session.add_all([
+            Generation(project_id=project.id, owner_id=designer.id, mode="ip-change", engine="local",
+                       source_path="uploads/x.png", status=status, created_at=now - timedelta(hours=hours))
+            for status, hours_ago in ages.items() for hours in hours_ago])
+        db.session.commit()
+        assert queue.totals_for(admin.id, now) == {"queued": 2, "running": 1, "succeeded": 2, "failed": 1, "canceled": 0}
+        assert queue.totals_for(designer.id, now) is None

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from PIL import Image
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from .. import jobs, storage
@@ -79,10 +80,16 @@ def queued_count() -> int:
     return db.session.scalar(select(func.count()).where(Generation.status == "queued")) or 0
 
 
-def count_by_status() -> dict[str, int]:
-    """Jobs per status over all users, every status present (for the operators' metrics)."""
+def count_by_status(since: datetime) -> dict[str, int]:
+    """Generations per status over all users, every status present: each one still waiting or running,
+    and those asked for since `since`. Read along the status and creation indexes, so it costs the
+    period's jobs and the queue, never the installation's history (counting all of it took 33 ms at
+    61,100 generations, bench/scale_bench.py, on a page that refreshes itself every few seconds)."""
     counts = dict.fromkeys(GENERATION_STATUSES, 0)
-    counts.update(db.session.execute(select(Generation.status, func.count()).group_by(Generation.status)).all())
+    counts.update(db.session.execute(
+        select(Generation.status, func.count())
+        .where(or_(Generation.created_at >= since, Generation.status.in_(("queued", "running"))))
+        .group_by(Generation.status)).all())
     return counts
 
 

@@ -1,9 +1,9 @@
 """The job queue as people see it: their own jobs (an admin: everyone's) with position, running time and
-outcome, and the totals per status for admins."""
+outcome, and for admins the totals per status of the last day."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -44,6 +44,12 @@ def queue_for(user_id: str, page: PageRequest = PageRequest()) -> Page[QueueEntr
                             character) for generation, email, project, character in found.items], found.next_cursor)
 
 
-def totals_for(user_id: str) -> dict[str, int] | None:
-    """Jobs per status over all users, for admins only."""
-    return count_by_status() if get_user(user_id).is_admin else None
+TOTALS_PERIOD = timedelta(hours=24)
+
+
+def totals_for(user_id: str, now: datetime | None = None) -> dict[str, int] | None:
+    """Jobs per status over all users for admins only: those of the last TOTALS_PERIOD, and every one that
+    still waits or runs."""
+    if not get_user(user_id).is_admin:
+        return None
+    return count_by_status((now or utcnow()) - TOTALS_PERIOD)
