@@ -47,6 +47,7 @@ def create_app(test_config: Mapping | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
     register_hooks(app)
     register_extensions(app)
+    register_template_helpers(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -58,8 +59,8 @@ def register_hooks(app: Flask) -> None:
     """Every app-wide request hook, here in one place. Registered before the extensions: Flask runs
     after_request hooks in reverse order, so file_policy runs after Talisman's hook and may override its
     page policy, and the access line is written last, with the final status and headers."""
-    from . import labels, security
-    from .http import guard, links
+    from . import security
+    from .http import guard
     from .views.common import layout_context
 
     app.before_request(logging_setup.start_request)
@@ -69,8 +70,6 @@ def register_hooks(app: Flask) -> None:
     app.after_request(security.no_body_no_type)
     app.before_request(_start_embedded_runner)
     app.context_processor(layout_context)
-    app.add_template_global(links.link)
-    app.add_template_global(labels, "labels")
 
 
 def _start_embedded_runner() -> None:
@@ -93,8 +92,18 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     security.init_security(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
-    i18n.install_template_helpers(app)
     auth_session.init_login(app, login_manager)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """What every template may call besides Flask's: translations and dates in the request's language
+    (i18n, in place of Flask-Babel's), links to rows by id and the labels of stored values."""
+    from . import labels
+    from .http import links
+
+    i18n.install_template_helpers(app)
+    app.add_template_global(links.link)
+    app.add_template_global(labels, "labels")
 
 
 def register_blueprints(app: Flask) -> None:

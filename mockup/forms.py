@@ -16,7 +16,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Opti
 from wtforms.widgets import HiddenInput
 
 from .i18n import LANGUAGES
-from .labels import MODES, REVIEW_STATES
+from .labels import MODES, REVIEW_STATES, VIEWS
 from .models import CANDIDATES_DEFAULT, CANDIDATES_MAX, CANDIDATES_MIN, CHARACTER_VIEWS, IMAGE_SIZES, Character
 from .services import accounts, submissions
 from .services.characters import DESCRIPTION_MAX as CHARACTER_DESCRIPTION_MAX
@@ -160,13 +160,9 @@ class ProjectForm(AppForm):
     ])
 
 
-VIEW_LABELS = {"front": _l("Front"), "side": _l("Side"), "back": _l("Back view"), "expression": _l("Expression"),
-               "other": _l("Other view")}
-
-
 def _view_field(label) -> SelectField:
     return SelectField(label, default=CHARACTER_VIEWS[0],
-                       choices=[SelectChoice(view, VIEW_LABELS[view]) for view in CHARACTER_VIEWS])
+                       choices=[SelectChoice(view, _l(VIEWS[view])) for view in CHARACTER_VIEWS])
 
 
 def _character_description_field() -> TextAreaField:

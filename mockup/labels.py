@@ -1,5 +1,5 @@
 """The words the pages show for stored values (a generation's or batch's status, a mode, a review state,
-a member's role): English, marked for the catalog. A template translates only the one label it shows
+a member's role, the view a character's picture shows): English, marked for the catalog. A template translates only the one label it shows
 (templates/_macros.html), where a table written in the template translated every label of it on each
 call, seven translations per row of a list; the forms offer the same words as choices."""
 from __future__ import annotations
@@ -18,3 +18,6 @@ REVIEW_STATES = {
     "changes_requested": N_("Changes requested"),
 }
 ROLES = {"owner": N_("Owner"), "editor": N_("Editor"), "reviewer": N_("Reviewer"), "viewer": N_("Viewer")}
+# models.CHARACTER_VIEWS, in that order
+VIEWS = {"front": N_("Front"), "side": N_("Side"), "back": N_("Back view"), "expression": N_("Expression"),
+         "other": N_("Other view")}

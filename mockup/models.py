@@ -383,7 +383,8 @@ class ImageJob(JobState, db.Model):
                       Index("ix_image_jobs_recent_runs", "job_type", "status", "finished_at"))  # estimates.py
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
-    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # looked up by owner along ix_image_jobs_owner_started
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     job_type: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -12,6 +12,9 @@ from werkzeug.routing import AnyConverter, BaseConverter, IntegerConverter
 
 from mockup import i18n, labels
 from mockup.http.links import link
+from mockup.models import CHARACTER_VIEWS, GENERATION_STATUSES, MEMBER_ROLES, REVIEW_STATES
+from mockup.services.batches import BATCH_STATUSES
+from mockup.services.generations import MODES
 
 from .factories import create_character, create_project, finished_generation
 
@@ -118,3 +121,13 @@ def test_the_badges_of_a_korean_page_are_translated(app, client, auth):
     english = {label for table in tables for label in table.values()}
     for word in wanted:
         assert word in page and word not in english  # really Korean, not the English fallback
+
+
+def test_every_stored_value_has_its_label():
+    """The label tables name exactly the values the rows can hold, in their order where a form offers them."""
+    assert list(labels.GENERATION_STATUSES) == list(GENERATION_STATUSES)
+    assert set(labels.BATCH_STATUSES) == set(BATCH_STATUSES)
+    assert list(labels.MODES) == list(MODES)
+    assert list(labels.REVIEW_STATES) == list(REVIEW_STATES)
+    assert set(labels.ROLES) == {"owner", *MEMBER_ROLES}
+    assert list(labels.VIEWS) == list(CHARACTER_VIEWS)

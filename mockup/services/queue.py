@@ -13,6 +13,8 @@ from .accounts import get_user
 from .generations import count_by_status
 from .paging import Page, PageRequest, paginate
 
+TOTALS_PERIOD = timedelta(hours=24)  # the admin's totals: the jobs of the last day, and all that wait or run
+
 
 @dataclass(frozen=True)
 class QueueEntry:
@@ -42,9 +44,6 @@ def queue_for(user_id: str, page: PageRequest = PageRequest()) -> Page[QueueEntr
     positions, now = jobs.queue_positions(), utcnow()
     return Page([QueueEntry(generation, email, positions.get(generation.id), _seconds(generation, now), project,
                             character) for generation, email, project, character in found.items], found.next_cursor)
-
-
-TOTALS_PERIOD = timedelta(hours=24)
 
 
 def totals_for(user_id: str, now: datetime | None = None) -> dict[str, int] | None:

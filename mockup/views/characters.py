@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from ..extensions import limiter
-from ..forms import VIEW_LABELS, ButtonForm, CharacterEditForm, CharacterForm, CharacterImageForm
+from ..forms import ButtonForm, CharacterEditForm, CharacterForm, CharacterImageForm
 from ..models import CHARACTER_IMAGES_MAX
 from ..http.files import send_stored
 from ..imaging.formats import MIME_TYPES
@@ -36,7 +36,7 @@ def index(project_id: str):
         return redirect(url_for("characters.index", project_id=project_id), 303)
     return render_form("characters/index.html", form, project=project, kept=kept.shown,
                        characters=characters.list_characters(owner_id(), project_id, paging.from_args(request.args)),
-                       view_labels=VIEW_LABELS, views_max=CHARACTER_IMAGES_MAX,
+                       views_max=CHARACTER_IMAGES_MAX,
                        allowed=access.allowed_actions(access.role_of(owner_id(), project)))
 
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import login_required
 
 from ..extensions import limiter
-from ..forms import VIEW_LABELS, ButtonForm, GenerateForm, NoteForm, SelectImageForm
+from ..forms import ButtonForm, GenerateForm, NoteForm, SelectImageForm
 from ..http.files import send_stored, stored_type
 from ..models import utcnow
 from ..imaging.formats import MIME_TYPES
@@ -87,8 +87,7 @@ def _status_context(generation_id: str) -> dict:
 @login_required
 def generation(generation_id: str):
     context = _status_context(generation_id)
-    return render_template("generate/generation.html", project=context["generation"].project,
-                           view_labels=VIEW_LABELS, **context)
+    return render_template("generate/generation.html", project=context["generation"].project, **context)
 
 
 @bp.get("/generations/<generation_id>/status")
